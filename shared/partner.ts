@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { registrableDomain } from './domains.ts';
-import { idPattern } from './ids.ts';
+import { displayPrefix, generateApiKey, hashApiKey } from './api-keys.ts';
+import { idPattern, newId } from './ids.ts';
 
 export const ROLES = ['admin', 'approver', 'contributor', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
@@ -80,3 +81,18 @@ export const SignUpResponseSchema = z
 export const CreatedKeySchema = z.object({ key: ApiKeySchema, apiKey: SecretKey }).meta({ id: 'CreatedKey' });
 
 export const KeyListSchema = z.object({ keys: z.array(ApiKeySchema) }).meta({ id: 'KeyList' });
+
+/** A new partner from a validated sign-up. */
+export function newPartner(request: SignUpRequest, now: Date): Partner {
+  return { id: newId('partner'), ...request, createdAt: now.toISOString() };
+}
+
+/** A new key: its listing, the secret to show once, and the hash to store. */
+export function newApiKey(role: Role, label: string, now: Date): { key: ApiKey; apiKey: string; keyHash: string } {
+  const apiKey = generateApiKey();
+  return {
+    key: { id: newId('key'), role, label, prefix: displayPrefix(apiKey), createdAt: now.toISOString() },
+    apiKey,
+    keyHash: hashApiKey(apiKey),
+  };
+}

@@ -128,8 +128,10 @@ export type RouteHandlerName = (typeof ROUTES)[number]['handler'];
 /** The catch-all function answering 404 or 405 in Accord's error envelope. */
 export const NOT_FOUND_HANDLER = 'answer-not-found';
 
-export function routeByHandler(name: RouteHandlerName): RouteDefinition {
-  const route = ROUTES.find((r) => r.handler === name);
+export type RouteOf<H extends RouteHandlerName> = Extract<(typeof ROUTES)[number], { handler: H }>;
+
+export function routeByHandler<H extends RouteHandlerName>(name: H): RouteOf<H> {
+  const route = ROUTES.find((r): r is RouteOf<H> => r.handler === name);
   if (!route) throw new Error(`no route has handler ${name}`);
   return route;
 }

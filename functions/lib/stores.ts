@@ -1,0 +1,12 @@
+import { ENV } from '../../infra/definitions.ts';
+import { DynamoPartnerStore, type PartnerStore } from '../store/partner-store.ts';
+import { dynamodb } from './clients.ts';
+import { requireEnv } from './config.ts';
+
+let partners: PartnerStore | undefined;
+
+/** The partner store of this function, created on first use (the table name comes from the environment). */
+export function partnerStore(): PartnerStore {
+  partners ??= new DynamoPartnerStore(dynamodb, requireEnv(ENV.tableName));
+  return partners;
+}

@@ -1,0 +1,238 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { ConflictError, NotFoundError } from '../../shared/errors.ts';
+import type { ApiKey, Partner, Role } from '../../shared/partner.ts';
+import { ENTITY, keys } from './table-keys.ts';
+
+/** Who is calling: resolved from an API key. */
+export interface Caller {
+  partnerId: string;
+  keyId: string;
+  role: Role;
+}
+
+export interface PartnerStore {
+  /** Creates the partner, claims its domain and stores its first admin key, atomically. */
+  signUp(partner: Partner, firstKey: ApiKey, keyHash: string): Promise<void>;
+  getPartner(partnerId: string): Promise<Partner | undefined>;
+  findCallerByKeyHash(keyHash: string): Promise<Caller | undefined>;
+  addKey(partnerId: string, key: ApiKey, keyHash: string): Promise<void>;
+  listKeys(partnerId: string): Promise<ApiKey[]>;
+  /** Revokes a key; idempotent. Refuses to revoke the partner's last active admin key. */
+  revokeKey(partnerId: string, keyId: string, revokedAt: string): Promise<ApiKey>;
+}
+
+// ---- request builders: pure, unit-testable without a database ----
+
+export function signUpParams(tableName: string, partner: Partner, firstKey: ApiKey, keyHash: string): TransactWriteCommandInput {
+  return {
+    TransactItems: [
+      {
+        Put: {
+          TableName: tableName,
+          Item: { ...keys.partner(partner.id), entity: ENTITY.partner, ...partner, activeAdminKeys: 1, version: 1 },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      {
+        Put: {
+          TableName: tableName,
+          Item: { ...keys.domainClaim(partner.domain), entity: ENTITY.domainClaim, partnerId: partner.id },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      ...addKeyItems(tableName, partner.id, firstKey, keyHash),
+    ],
+  };
+}
+
+function addKeyItems(tableName: string, partnerId: string, key: ApiKey, keyHash: string) {
+  return [
+    {
+      Put: {
+        TableName: tableName,
+        Item: { ...keys.apiKey(partnerId, key.id), entity: ENTITY.apiKey, ...key, keyHash },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    },
+    {
+      Put: {
+        TableName: tableName,
+        Item: { ...keys.apiKeyByHash(keyHash), entity: ENTITY.apiKeyLookup, partnerId, keyId: key.id, role: key.role },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    },
+  ];
+}
+
+export function addKeyParams(tableName: string, partnerId: string, key: ApiKey, keyHash: string): TransactWriteCommandInput {
+  const items: NonNullable<TransactWriteCommandInput['TransactItems']> = addKeyItems(tableName, partnerId, key, keyHash);
+  // The partner must exist; an admin key also counts towards the lock-out guard.
+  items.push({
+    Update: {
+      TableName: tableName,
+      Key: keys.partner(partnerId),
+      UpdateExpression: 'SET version = version + :one' + (key.role === 'admin' ? ', activeAdminKeys = activeAdminKeys + :one' : ''),
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':one': 1 },
+    },
+  });
+  return { TransactItems: items };
+}
+
+export function revokeKeyParams(tableName: string, partnerId: string, key: ApiKey, keyHash: string, revokedAt: string): TransactWriteCommandInput {
+  const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
+    {
+      Update: {
+        TableName: tableName,
+        Key: keys.apiKey(partnerId, key.id),
+        UpdateExpression: 'SET revokedAt = :revokedAt',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revokedAt)',
+        ExpressionAttributeValues: { ':revokedAt': revokedAt },
+      },
+    },
+    { Delete: { TableName: tableName, Key: keys.apiKeyByHash(keyHash) } },
+  ];
+  if (key.role === 'admin') {
+    items.push({
+      Update: {
+        TableName: tableName,
+        Key: keys.partner(partnerId),
+        UpdateExpression: 'SET activeAdminKeys = activeAdminKeys - :one, version = version + :one',
+        ConditionExpression: 'activeAdminKeys > :one',
+        ExpressionAttributeValues: { ':one': 1 },
+      },
+    });
+  }
+  return { TransactItems: items };
+}
+
+export function listKeysParams(tableName: string, partnerId: string): QueryCommandInput {
+  const { pk, skPrefix } = keys.apiKeyPrefixOfPartner(partnerId);
+  return {
+    TableName: tableName,
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
+    ConsistentRead: true,
+  };
+}
+
+// ---- mapping stored items back to the domain ----
+
+function toPartner(item: Record<string, unknown>): Partner {
+  return {
+    id: String(item.id),
+    name: String(item.name),
+    domain: String(item.domain),
+    contactEmail: String(item.contactEmail),
+    createdAt: String(item.createdAt),
+  };
+}
+
+function toApiKey(item: Record<string, unknown>): ApiKey {
+  return {
+    id: String(item.id),
+    role: item.role as Role,
+    label: String(item.label),
+    prefix: String(item.prefix),
+    createdAt: String(item.createdAt),
+    ...(typeof item.revokedAt === 'string' ? { revokedAt: item.revokedAt } : {}),
+  };
+}
+
+/** Which items of a cancelled transaction failed their condition. */
+function failedConditions(error: unknown): boolean[] | undefined {
+  if (!(error instanceof TransactionCanceledException)) return undefined;
+  return (error.CancellationReasons ?? []).map((reason) => reason.Code === 'ConditionalCheckFailed');
+}
+
+export class DynamoPartnerStore implements PartnerStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async signUp(partner: Partner, firstKey: ApiKey, keyHash: string): Promise<void> {
+    try {
+      await this.client.send(new TransactWriteCommand(signUpParams(this.tableName, partner, firstKey, keyHash)));
+    } catch (error) {
+      if (failedConditions(error)?.[1]) {
+        throw new ConflictError(`a partner with the domain ${partner.domain} has already signed up`, {
+          code: 'domain_taken',
+          details: [{ path: 'domain', message: 'already registered' }],
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  async getPartner(partnerId: string): Promise<Partner | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.partner(partnerId), ConsistentRead: true }));
+    return Item ? toPartner(Item) : undefined;
+  }
+
+  async findCallerByKeyHash(keyHash: string): Promise<Caller | undefined> {
+    // Strongly consistent, so that a revoked key is refused from the very next request.
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.apiKeyByHash(keyHash), ConsistentRead: true }));
+    if (!Item) return undefined;
+    return { partnerId: String(Item.partnerId), keyId: String(Item.keyId), role: Item.role as Role };
+  }
+
+  async addKey(partnerId: string, key: ApiKey, keyHash: string): Promise<void> {
+    try {
+      await this.client.send(new TransactWriteCommand(addKeyParams(this.tableName, partnerId, key, keyHash)));
+    } catch (error) {
+      if (failedConditions(error)?.[2]) throw new NotFoundError('partner not found', { cause: error });
+      throw error;
+    }
+  }
+
+  async listKeys(partnerId: string): Promise<ApiKey[]> {
+    const found: ApiKey[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(new QueryCommand({ ...listKeysParams(this.tableName, partnerId), ExclusiveStartKey }));
+      for (const item of page.Items ?? []) found.push(toApiKey(item));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return found;
+  }
+
+  async revokeKey(partnerId: string, keyId: string, revokedAt: string): Promise<ApiKey> {
+    const stored = await this.getKeyItem(partnerId, keyId);
+    if (!stored) throw new NotFoundError(`no key ${keyId} belongs to this partner`);
+    const key = toApiKey(stored);
+    if (key.revokedAt) return key;
+    try {
+      await this.client.send(new TransactWriteCommand(revokeKeyParams(this.tableName, partnerId, key, String(stored.keyHash), revokedAt)));
+    } catch (error) {
+      const failed = failedConditions(error);
+      if (failed?.[2]) {
+        throw new ConflictError('this is the last active admin key of the partner: create another admin key before revoking it', {
+          code: 'last_admin_key',
+          cause: error,
+        });
+      }
+      if (failed?.[0]) {
+        // Revoked by a concurrent request: the outcome the caller wanted.
+        const again = await this.getKeyItem(partnerId, keyId);
+        if (again) return toApiKey(again);
+      }
+      throw error;
+    }
+    return { ...key, revokedAt };
+  }
+
+  private async getKeyItem(partnerId: string, keyId: string): Promise<Record<string, unknown> | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.apiKey(partnerId, keyId), ConsistentRead: true }));
+    return Item;
+  }
+}
