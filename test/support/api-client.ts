@@ -1,0 +1,55 @@
+import { startApiServer, type ApiServer } from '../../local/api-server.ts';
+
+export interface CallOptions {
+  key?: string;
+  body?: unknown;
+  /** Sent as is, instead of `body` as JSON. */
+  rawBody?: string | Buffer;
+  headers?: Record<string, string>;
+}
+
+export interface CallResult<T = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+/** A tiny HTTP client for the API under test: the requests a user would send with curl. */
+export class ApiClient {
+  constructor(readonly baseUrl: string) {}
+
+  async call<T = Record<string, unknown>>(method: string, path: string, options: CallOptions = {}): Promise<CallResult<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.key) headers.authorization = `Bearer ${options.key}`;
+    let body: string | Buffer | undefined = options.rawBody;
+    if (body === undefined && options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(this.baseUrl + path, { method, headers, ...(body === undefined ? {} : { body }) });
+    const text = await response.text();
+    let parsed: unknown = undefined;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    return { status: response.status, headers: response.headers, body: parsed as T, text };
+  }
+}
+
+/** Starts the API in this test worker on a free port; the embedded services come from the global setup. */
+export async function startTestApi(): Promise<{ server: ApiServer; api: ApiClient }> {
+  const server = await startApiServer({ port: 0 });
+  return { server, api: new ApiClient(server.url) };
+}
+
+let counter = 0;
+
+/** A sign-up body with a domain no other test uses. */
+export function uniqueSignUp(name = 'Acme') {
+  counter += 1;
+  const domain = `${name.toLowerCase().replace(/[^a-z0-9]/g, '')}-${process.pid}-${Date.now().toString(36)}-${counter}.com`;
+  return { name, domain, contactEmail: `partners@${domain}` };
+}
