@@ -129,8 +129,12 @@ function parseJsonBody(event: Event, schema: z.ZodType): unknown {
 }
 
 export function issuesToDetails(issues: readonly z.core.$ZodIssue[]): ErrorDetail[] {
-  return issues.map((issue) => ({
-    path: issue.path.map(String).join('.'),
-    message: issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message,
-  }));
+  return issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: describeIssue(issue) }));
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code !== 'invalid_type') return issue.message;
+  const received = /received (\w+)/.exec(issue.message)?.[1];
+  if (received === 'undefined') return 'is required';
+  return `must be ${issue.expected}${received ? `, not ${received}` : ''}`;
 }

@@ -126,7 +126,7 @@ describe('bad input to sign-up is refused and stores nothing', () => {
     { name: 'a domain that is only a public suffix', send: () => ({ body: { name: 'Acme', domain: 'co.uk', contactEmail: 'a@example.com' } }), status: 400, code: 'validation_failed', message: /not a registrable domain/, path: 'domain' },
     { name: 'an empty name', send: (domain) => ({ body: { name: '  ', domain, contactEmail: `a@${domain}` } }), status: 400, code: 'validation_failed', message: /name: must not be empty/, path: 'name' },
     { name: 'no body', send: () => ({ headers: { 'content-type': 'application/json' } }), status: 400, code: 'body_required', message: /JSON body is required/ },
-    { name: 'a JSON array instead of an object', send: () => ({ body: [] }), status: 400, code: 'validation_failed', message: /object/ },
+    { name: 'a JSON array instead of an object', send: () => ({ body: [] }), status: 400, code: 'validation_failed', message: /must be object, not array/ },
     { name: 'a body that is not JSON', send: (domain) => ({ rawBody: `name=Acme&domain=${domain}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } }), status: 415, code: 'unsupported_media_type', message: /Content-Type: application\/json/ },
     {
       name: 'a 2 MiB body',

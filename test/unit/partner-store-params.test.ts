@@ -9,7 +9,7 @@ const viewerKey: ApiKey = { ...adminKey, id: 'key_cccccccccccccccccccc', role: '
 describe('partner store requests', () => {
   it('signs up atomically: partner, domain claim, key and key lookup, each only if new', () => {
     const items = signUpParams('t', partner, adminKey, 'hash1').TransactItems ?? [];
-    expect(items.map((item) => item.Put?.Item?.pk)).toEqual(['PARTNER#ptn_aaaaaaaaaaaaaaaaaaaa', 'DOMAIN#acme.com', 'PARTNER#ptn_aaaaaaaaaaaaaaaaaaaa', 'APIKEY#hash1']);
+    expect(items.map((item) => String(item.Put?.Item?.pk))).toEqual(['PARTNER#ptn_aaaaaaaaaaaaaaaaaaaa', 'DOMAIN#acme.com', 'PARTNER#ptn_aaaaaaaaaaaaaaaaaaaa', 'APIKEY#hash1']);
     for (const item of items) expect(item.Put?.ConditionExpression).toBe('attribute_not_exists(pk)');
     expect(items[0]?.Put?.Item).toMatchObject({ activeAdminKeys: 1, version: 1 });
   });
