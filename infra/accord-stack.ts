@@ -1,0 +1,34 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { ApiConstruct } from './constructs/api.ts';
+import { StorageConstruct } from './constructs/storage.ts';
+
+/**
+ * Accord on AWS. The stack only wires the constructs; each one holds its
+ * concern (and its cdk-nag suppressions). It is environment-agnostic: no
+ * account or region lookups, so it synthesises offline without credentials.
+ */
+export class AccordStack extends Stack {
+  readonly storage: StorageConstruct;
+  readonly api: ApiConstruct;
+
+  constructor(scope: Construct, id: string, props: StackProps = {}) {
+    super(scope, id, {
+      description: 'Accord: governed account-mapping agreements (table, buckets, HTTP API)',
+      ...props,
+    });
+
+    this.storage = new StorageConstruct(this, 'Storage');
+    this.api = new ApiConstruct(this, 'Api', { storage: this.storage });
+
+    // The engagement state machines (workflows/) come next: an
+    // `EngagementWorkflow` construct built from the same ASL definition the
+    // local runtime runs, its task functions bound to `this.storage`, and the
+    // API functions granted `states:SendTaskSuccess`/`StartExecution` on it.
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });
+    new CfnOutput(this, 'TableName', { value: this.storage.table.tableName, description: 'The single DynamoDB table' });
+    new CfnOutput(this, 'UploadsBucketName', { value: this.storage.buckets.uploads.bucketName, description: 'Bucket of uploaded contributions' });
+    new CfnOutput(this, 'ResultsBucketName', { value: this.storage.buckets.results.bucketName, description: 'Bucket of match results' });
+  }
+}
