@@ -1,6 +1,7 @@
 /**
  * Accord's one family of errors. Each names what went wrong in a stable
- * `code`; the HTTP layer maps the class to a status in exactly one place
+ * `code` (its class's default, or a more precise one given where it is
+ * thrown); the HTTP layer maps the class to a status in exactly one place
  * (functions/lib/http-error.ts), and workflow tasks let them propagate by name.
  */
 
@@ -10,47 +11,49 @@ export interface ErrorDetail {
   message: string;
 }
 
+export interface AccordErrorOptions {
+  /** A more precise code than the class's default, e.g. `stale_version` for a ConflictError. */
+  code?: string;
+  details?: ErrorDetail[];
+  cause?: unknown;
+}
+
 export abstract class AccordError extends Error {
-  abstract readonly code: string;
+  static readonly defaultCode: string = 'error';
+  readonly code: string;
   readonly details: ErrorDetail[];
 
-  constructor(message: string, options: { details?: ErrorDetail[]; cause?: unknown } = {}) {
+  constructor(message: string, options: AccordErrorOptions = {}) {
     super(message, { cause: options.cause });
     this.name = new.target.name;
+    this.code = options.code ?? (new.target as unknown as typeof AccordError).defaultCode;
     this.details = options.details ?? [];
   }
 }
 
 /** The request is malformed or fails validation. */
 export class ValidationError extends AccordError {
-  constructor(
-    message: string,
-    options: { details?: ErrorDetail[]; cause?: unknown; code?: string } = {},
-  ) {
-    super(message, options);
-    this.code = options.code ?? 'validation_failed';
-  }
-  readonly code: string;
+  static override readonly defaultCode = 'validation_failed';
 }
 
 /** No credentials, or credentials that are unknown or revoked. */
 export class UnauthenticatedError extends AccordError {
-  readonly code = 'unauthenticated';
+  static override readonly defaultCode = 'unauthenticated';
 }
 
 /** Known caller, but its role or party does not allow this. */
 export class ForbiddenError extends AccordError {
-  readonly code = 'forbidden';
+  static override readonly defaultCode = 'forbidden';
 }
 
 /** Unknown, or not visible to this caller (never says which). */
 export class NotFoundError extends AccordError {
-  readonly code = 'not_found';
+  static override readonly defaultCode = 'not_found';
 }
 
 /** The path exists but not with this method. */
 export class MethodNotAllowedError extends AccordError {
-  readonly code = 'method_not_allowed';
+  static override readonly defaultCode = 'method_not_allowed';
   constructor(
     message: string,
     readonly allowed: readonly string[],
@@ -61,20 +64,13 @@ export class MethodNotAllowedError extends AccordError {
 
 /** The write conflicts with stored state: duplicate, stale version, wrong status. */
 export class ConflictError extends AccordError {
-  constructor(
-    message: string,
-    options: { details?: ErrorDetail[]; cause?: unknown; code?: string } = {},
-  ) {
-    super(message, options);
-    this.code = options.code ?? 'conflict';
-  }
-  readonly code: string;
+  static override readonly defaultCode = 'conflict';
 }
 
 export class PayloadTooLargeError extends AccordError {
-  readonly code = 'payload_too_large';
+  static override readonly defaultCode = 'payload_too_large';
 }
 
 export class UnsupportedMediaTypeError extends AccordError {
-  readonly code = 'unsupported_media_type';
+  static override readonly defaultCode = 'unsupported_media_type';
 }
