@@ -212,8 +212,8 @@ export function firstDifference(expected: unknown, actual: unknown, path = '$', 
     }
     return undefined;
   }
-  if (isObject(expected as Json)) {
-    if (!isObject(actual as Json)) return path;
+  if (isObject(expected)) {
+    if (!isObject(actual)) return path;
     const e = expected as Record<string, unknown>;
     const a = actual as Record<string, unknown>;
     for (const k of Object.keys(e)) {
