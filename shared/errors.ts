@@ -26,7 +26,7 @@ export abstract class AccordError extends Error {
   constructor(message: string, options: AccordErrorOptions = {}) {
     super(message, { cause: options.cause });
     this.name = new.target.name;
-    this.code = options.code ?? (new.target as unknown as typeof AccordError).defaultCode;
+    this.code = options.code ?? new.target.defaultCode;
     this.details = options.details ?? [];
   }
 }
