@@ -61,14 +61,14 @@ export function familyOf(c: ConformanceCase): string {
 // ------------------------------------------------------------ playing Lambdas
 
 /** json.dumps as Python writes it (", " and ": " separators, ASCII only): the recorded functions are Python. */
-export function pythonDumps(value: Json): string {
+export function pythonDumps(value: Json, integralAsFloat = false): string {
   if (value === null) return 'null';
   if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : String(value);
+  if (typeof value === 'number') return Number.isInteger(value) && integralAsFloat ? `${value}.0` : String(value);
   if (typeof value === 'string') return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  if (Array.isArray(value)) return `[${value.map(pythonDumps).join(', ')}]`;
+  if (Array.isArray(value)) return `[${value.map((v) => pythonDumps(v, integralAsFloat)).join(', ')}]`;
   return `{${Object.entries(value)
-    .map(([k, v]) => `${pythonDumps(k)}: ${pythonDumps(v)}`)
+    .map(([k, v]) => `${pythonDumps(k)}: ${pythonDumps(v, integralAsFloat)}`)
     .join(', ')}}`;
 }
 
@@ -112,7 +112,13 @@ function recordedResponse(integration: string, r: RecordedResult, event: Json, h
   if (r.result === 'succeeded') {
     const out = r.output ?? null;
     if (integration !== 'legacy-lambda-resource' && isObject(out) && ENVELOPE_KEYS.every((k) => Object.hasOwn(out, k))) {
-      return { payload: pythonDumps(out.Payload as Json) };
+      // Parsing the case loses Python's int/float distinction (0 vs 0.0); the recorded Content-Length keeps it.
+      const text = pythonDumps(out.Payload as Json);
+      const meta = out.SdkHttpMetadata;
+      const headers = isObject(meta) && isObject(meta.HttpHeaders) ? meta.HttpHeaders : {};
+      const recordedLength = Number(headers['Content-Length']);
+      const asFloat = pythonDumps(out.Payload as Json, true);
+      return { payload: Buffer.byteLength(text) !== recordedLength && Buffer.byteLength(asFloat) === recordedLength ? asFloat : text };
     }
     return { payload: pythonDumps(out) };
   }

@@ -6,12 +6,13 @@ import { type Json, isObject } from './json.ts';
 
 const EXPR = /^\{%([\s\S]*)%\}$/;
 
+/** Only a string that starts with `{%` and ends with `%}` (no surrounding spaces) is an expression. */
 export function isJsonataExpression(value: unknown): value is string {
-  return typeof value === 'string' && EXPR.test(value.trim());
+  return typeof value === 'string' && EXPR.test(value);
 }
 
 export function expressionText(value: string): string {
-  const m = EXPR.exec(value.trim());
+  const m = EXPR.exec(value);
   return (m?.[1] ?? value).trim();
 }
 

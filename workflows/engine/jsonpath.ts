@@ -143,10 +143,10 @@ class PathParser {
     this.pos++;
     let out = '';
     while (this.pos < this.text.length && this.peek() !== quote) {
-      if (this.peek() === '\\') {
-        this.pos++;
-        out += this.peek();
-        this.pos++;
+      // Only the enclosing quote is escaped; any other backslash is part of the name.
+      if (this.peek() === '\\' && this.text[this.pos + 1] === quote) {
+        out += quote;
+        this.pos += 2;
         continue;
       }
       out += this.peek();

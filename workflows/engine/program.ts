@@ -10,7 +10,7 @@ import type { QueryLanguage, StateDef, StateMachineDefinition, StatesBlock } fro
 
 type AslValidator = (definition: unknown, options?: { checkPaths?: boolean; checkArn?: boolean }) => {
   isValid: boolean;
-  errors: { message?: string; 'Error code'?: string; path?: string; schemaPath?: string; params?: unknown }[];
+  errors: { Message?: string; message?: string; 'Error code'?: string }[];
   errorsText: (separator?: string) => string;
 };
 const require = createRequire(import.meta.url);
@@ -57,6 +57,40 @@ function isJsonataString(value: unknown): boolean {
   return typeof value === 'string' && /^\s*\{%[\s\S]*%\}\s*$/.test(value);
 }
 
+/** Fields whose content is a payload template (any JSON): checked by the interpreter, not by the schema. */
+const TEMPLATE_FIELDS = ['Output', 'Assign', 'Arguments', 'Result', 'Parameters', 'ResultSelector', 'ItemSelector'] as const;
+
+/**
+ * A copy of the definition for asl-validator with payload templates replaced
+ * by `{}`: its schema rejects values AWS accepts there (Output: true,
+ * Assign lists holding null), and it fills in QueryLanguage on what it gets.
+ */
+function structureOnly(definition: object): unknown {
+  const copy = JSON.parse(JSON.stringify(definition)) as StatesBlock;
+  const visit = (block: StatesBlock | undefined): void => {
+    if (!block || typeof block.States !== 'object' || block.States === null) return;
+    for (const state of Object.values(block.States) as unknown as Record<string, unknown>[]) {
+      if (!state || typeof state !== 'object') continue;
+      for (const f of TEMPLATE_FIELDS) if (f in state) state[f] = {};
+      if (Array.isArray(state.Choices)) {
+        for (const rule of state.Choices as Record<string, unknown>[]) {
+          for (const f of ['Output', 'Assign'] as const) if (rule && f in rule) rule[f] = {};
+        }
+      }
+      if (Array.isArray(state.Catch)) {
+        for (const c of state.Catch as Record<string, unknown>[]) {
+          for (const f of ['Output', 'Assign'] as const) if (c && f in c) c[f] = {};
+        }
+      }
+      if (Array.isArray(state.Items)) state.Items = [];
+      if (Array.isArray(state.Branches)) for (const b of state.Branches as StatesBlock[]) visit(b);
+      visit((state.ItemProcessor ?? state.Iterator) as StatesBlock | undefined);
+    }
+  };
+  visit(copy);
+  return copy;
+}
+
 /** Loads a definition (object or JSON text) or throws DefinitionError listing every problem. */
 export function loadProgram(source: string | Json): Program {
   let definition: unknown = source;
@@ -70,15 +104,10 @@ export function loadProgram(source: string | Json): Program {
   if (typeof definition !== 'object' || definition === null || Array.isArray(definition)) {
     throw new DefinitionError(['The definition must be a JSON object']);
   }
-  // asl-validator fills in QueryLanguage on the object it is given: hand it a copy.
-  const copy: unknown = JSON.parse(JSON.stringify(definition));
-  const result = aslValidator(copy, { checkPaths: true, checkArn: false });
+  const result = aslValidator(structureOnly(definition), { checkPaths: true, checkArn: false });
   const problems: string[] = [];
   if (!result.isValid) {
-    for (const e of result.errors) {
-      const where = e.path ?? '';
-      problems.push(`${where ? `${where}: ` : ''}${e.message ?? e['Error code'] ?? 'invalid'}`);
-    }
+    for (const e of result.errors) problems.push(e.Message ?? e.message ?? e['Error code'] ?? 'invalid');
   }
   const def = definition as StateMachineDefinition;
   const blocks = new Map<string, StatesBlock>();
