@@ -51,7 +51,7 @@ export async function runAsl(options: RunAslOptions): Promise<RunAslResult> {
     return record;
   });
   if (clock instanceof VirtualClock) {
-    const idleMs = options.idleMs ?? 25;
+    const idleMs = options.idleMs ?? 250;
     while (!finished) {
       await engine.settled();
       await turn();

@@ -247,7 +247,7 @@ export class Interpreter {
         if (p.kind === 'wait' && ev.key === `wait:${p.until}`) {
           const output = (p as Pending & { output?: Json }).output ?? frame.input;
           frame.pending = undefined;
-          this.exitState(st, frame, state, output);
+          await this.guard(st, frame, state, () => Promise.resolve(this.exitState(st, frame, state, output)));
           return;
         }
         if (p.kind === 'retry' && ev.key === `retry:${p.until}`) {
