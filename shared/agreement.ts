@@ -139,15 +139,16 @@ const Reason = z.string().trim().min(1, 'must not be empty').max(1000, 'must be 
 export const ProposeAgreementRequestSchema = z
   .strictObject({
     counterpartyId: PartnerIdSchema.optional().describe('the partner to propose to, when it is already on Accord'),
-    invitation: z
-      .strictObject({ email: z.email('must be an e-mail address').max(254) })
+    inviteEmail: z
+      .email('must be an e-mail address')
+      .max(254)
       .optional()
-      .describe('whom to invite, when the counterparty is not yet on Accord'),
+      .describe('whom to invite, when the counterparty is not yet on Accord: they sign up with the invitation and become the counterparty'),
     terms: TermsSchema.prefault({}),
   })
-  .refine((request) => (request.counterpartyId === undefined) !== (request.invitation === undefined), {
+  .refine((request) => (request.counterpartyId === undefined) !== (request.inviteEmail === undefined), {
     path: ['counterpartyId'],
-    message: 'name the counterparty either by counterpartyId or by invitation, not both and not neither',
+    message: 'name the counterparty either by counterpartyId or by inviteEmail, not both and not neither',
   })
   .meta({ id: 'ProposeAgreementRequest' });
 export type ProposeAgreementRequest = z.input<typeof ProposeAgreementRequestSchema>;
@@ -470,4 +471,33 @@ export function lapse(agreement: Agreement, actor: Actor, now: Date): CommandRes
 export function expire(agreement: Agreement, actor: Actor, now: Date, command: EndCommand = {}): CommandResult {
   requireSystem(agreement, actor, 'expire an agreement');
   return end(agreement, command, actor, now, 'expired', 'expired');
+}
+
+/**
+ * The invited company, now a partner, takes the counterparty's place. Only
+ * while the agreement is proposed and the invitation unused; accepting again
+ * changes nothing.
+ */
+export function acceptInvitation(agreement: Agreement, actor: Actor, now: Date): CommandResult {
+  if (actor.role === 'system') throw new ForbiddenError('the system does not accept invitations: the invited partner does');
+  requireGoverningRole(actor, 'accept an invitation');
+  if (agreement.counterpartyId === actor.partnerId) return { outcome: 'unchanged', agreement };
+  if (actor.partnerId === agreement.proposerId) {
+    throw new ValidationError('a partner cannot accept its own invitation', { code: 'self_agreement' });
+  }
+  if (agreement.counterpartyId !== undefined || agreement.invitation === undefined) {
+    throw new ConflictError('this invitation has already been accepted', { code: 'invitation_used' });
+  }
+  if (agreement.status !== 'proposed') throw wrongStatus(agreement, 'an invitation can be accepted', 'while it is proposed');
+  return {
+    outcome: 'changed',
+    agreement: next(agreement, { counterpartyId: actor.partnerId }, now),
+    audit: {
+      action: 'invitation_accepted',
+      statusBefore: 'proposed',
+      statusAfter: 'proposed',
+      termsVersion: agreement.terms.version,
+      termsHash: agreement.terms.hash,
+    },
+  };
 }

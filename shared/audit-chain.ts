@@ -69,7 +69,7 @@ export function hashOfEvent(event: Omit<AuditEvent, 'hash'> & { hash?: string })
 }
 
 /** The next event of the chain whose last event is `prev` (undefined for the first). */
-export function appendEvent(prev: AuditEvent | undefined, fields: AuditEventFields): AuditEvent {
+export function appendEvent(prev: Pick<AuditEvent, 'seq' | 'hash' | 'agreementId'> | undefined, fields: AuditEventFields): AuditEvent {
   if (prev && prev.agreementId !== fields.agreementId) {
     throw new TypeError(`an event of ${fields.agreementId} cannot follow an event of ${prev.agreementId}`);
   }

@@ -37,6 +37,10 @@ export const SignUpRequestSchema = z
     name: z.string().trim().min(1, 'must not be empty').max(200),
     domain: CompanyDomainSchema,
     contactEmail: z.email('must be an e-mail address').max(254),
+    invitationCode: z
+      .string()
+      .optional()
+      .describe('the code of an invitation to an agreement: the new partner becomes its counterparty; contactEmail must be the invited address'),
   })
   .meta({ id: 'SignUpRequest' });
 export type SignUpRequest = z.output<typeof SignUpRequestSchema>;
@@ -75,7 +79,13 @@ export type CreateKeyRequest = z.output<typeof CreateKeyRequestSchema>;
 const SecretKey = z.string().describe('the API key itself, shown only in this response: store it now');
 
 export const SignUpResponseSchema = z
-  .object({ partner: PartnerSchema, key: ApiKeySchema, apiKey: SecretKey })
+  .object({
+    partner: PartnerSchema,
+    key: ApiKeySchema,
+    apiKey: SecretKey,
+    agreementId: z.string().optional().describe('with an invitation: the agreement the new partner is now counterparty to'),
+    invitationProblem: z.string().optional().describe('with an invitation that could not be accepted after all (used meanwhile): why; the partner is signed up regardless'),
+  })
   .meta({ id: 'SignUpResponse' });
 
 export const CreatedKeySchema = z.object({ key: ApiKeySchema, apiKey: SecretKey }).meta({ id: 'CreatedKey' });
@@ -84,7 +94,7 @@ export const KeyListSchema = z.object({ keys: z.array(ApiKeySchema) }).meta({ id
 
 /** A new partner from a validated sign-up. */
 export function newPartner(request: SignUpRequest, now: Date): Partner {
-  return { id: newId('partner'), ...request, createdAt: now.toISOString() };
+  return { id: newId('partner'), name: request.name, domain: request.domain, contactEmail: request.contactEmail, createdAt: now.toISOString() };
 }
 
 /** A new key: its listing, the secret to show once, and the hash to store. */

@@ -14,6 +14,7 @@ const ERROR_RESPONSES: Record<number, string> = {
 function errorStatuses(route: RouteDefinition): number[] {
   const statuses = route.auth === 'public' ? [] : [401, 403];
   if (route.request?.body) statuses.push(400, 413, 415);
+  else if (route.request?.query) statuses.push(400);
   if (route.request?.params) statuses.push(404);
   return statuses;
 }
@@ -42,7 +43,9 @@ function operation(route: RouteDefinition): ZodOpenApiOperationObject {
     summary: route.summary,
     security: route.auth === 'public' ? [] : [{ apiKey: [] }],
     ...(route.auth === 'public' ? {} : { description: `Roles allowed: ${route.auth.join(', ')}.` }),
-    ...(route.request?.params ? { requestParams: { path: route.request.params } } : {}),
+    ...(route.request?.params || route.request?.query
+      ? { requestParams: { ...(route.request.params ? { path: route.request.params } : {}), ...(route.request.query ? { query: route.request.query } : {}) } }
+      : {}),
     ...(route.request?.body ? { requestBody: { required: true, content: { 'application/json': { schema: route.request.body } } } } : {}),
     responses,
   };

@@ -1,5 +1,15 @@
 import { z } from 'zod';
 import {
+  AgreementIdSchema,
+  AgreementSchema,
+  AgreementStatusSchema,
+  ApproveTermsRequestSchema,
+  CounterProposalRequestSchema,
+  EndAgreementRequestSchema,
+  ProposeAgreementRequestSchema,
+} from '../../shared/agreement.ts';
+import { AuditEventSchema } from '../../shared/audit-chain.ts';
+import {
   ApiKeySchema,
   CreateKeyRequestSchema,
   CreatedKeySchema,
@@ -49,11 +59,32 @@ export interface RouteDefinition {
   request?: {
     body?: z.ZodType;
     params?: z.ZodObject;
+    query?: z.ZodObject;
   };
   responses: readonly RouteResponse[];
 }
 
 const ANY_ROLE: readonly Role[] = ['admin', 'approver', 'contributor', 'viewer'];
+/** Roles that may commit their company: legal/ops approvers and admins. */
+const GOVERNING: readonly Role[] = ['admin', 'approver'];
+
+const AgreementParams = z.object({ agreementId: AgreementIdSchema });
+
+const ProposedAgreementSchema = AgreementSchema.extend({
+  invitationCode: z.string().optional().describe('when inviting: the code the invitee signs up with, shown only in this response'),
+}).meta({ id: 'ProposedAgreement' });
+
+const AuditLogSchema = z
+  .object({
+    events: z.array(AuditEventSchema),
+    verification: z.object({
+      ok: z.boolean(),
+      seq: z.int().optional().describe('the first event at which the chain breaks'),
+      reason: z.string().optional(),
+      message: z.string().optional(),
+    }),
+  })
+  .meta({ id: 'AuditLog' });
 
 export const ROUTES = [
   {
@@ -120,6 +151,96 @@ export const ROUTES = [
       { status: 200, description: 'revoked', schema: z.object({ key: ApiKeySchema }) },
       { status: 404, description: 'no such key of this partner' },
     ],
+  },
+  {
+    handler: 'propose-agreement',
+    method: 'POST',
+    path: '/v1/agreements',
+    summary: 'Propose a mapping agreement to a partner, or invite a company by e-mail; `terms: {}` takes every default',
+    auth: GOVERNING,
+    request: { body: ProposeAgreementRequestSchema },
+    responses: [
+      { status: 201, description: 'proposed; an invitation code is shown once when inviting', schema: ProposedAgreementSchema },
+      { status: 404, description: 'no such counterparty' },
+    ],
+  },
+  {
+    handler: 'list-agreements',
+    method: 'GET',
+    path: '/v1/agreements',
+    summary: "The calling partner's agreements, most recently changed first",
+    auth: ANY_ROLE,
+    request: { query: z.object({ status: AgreementStatusSchema.optional() }) },
+    responses: [{ status: 200, description: 'the agreements', schema: z.object({ agreements: z.array(AgreementSchema) }).meta({ id: 'AgreementList' }) }],
+  },
+  {
+    handler: 'get-agreement',
+    method: 'GET',
+    path: '/v1/agreements/{agreementId}',
+    summary: 'One agreement; only its two parties can see it',
+    auth: ANY_ROLE,
+    request: { params: AgreementParams },
+    responses: [
+      { status: 200, description: 'the agreement', schema: AgreementSchema },
+      { status: 404, description: 'no such agreement, or not a party to it' },
+    ],
+  },
+  {
+    handler: 'counter-propose-agreement',
+    method: 'POST',
+    path: '/v1/agreements/{agreementId}/counter-proposals',
+    summary: 'Answer the current terms with new ones: the terms version goes up and every approval is reset',
+    auth: GOVERNING,
+    request: { params: AgreementParams, body: CounterProposalRequestSchema },
+    responses: [
+      { status: 200, description: 'the agreement with the new terms', schema: AgreementSchema },
+      { status: 409, description: 'basedOnVersion is not the current terms version (stale_version), or the agreement is past proposal' },
+    ],
+  },
+  {
+    handler: 'approve-agreement',
+    method: 'POST',
+    path: '/v1/agreements/{agreementId}/approvals',
+    summary: 'Approve the current terms, named by their hash; idempotent. When both parties approved, contributions open',
+    auth: GOVERNING,
+    request: { params: AgreementParams, body: ApproveTermsRequestSchema },
+    responses: [
+      { status: 200, description: 'the agreement with the approval', schema: AgreementSchema },
+      { status: 409, description: 'the hash is not that of the current terms (stale_terms), or the agreement is past proposal' },
+    ],
+  },
+  {
+    handler: 'decline-agreement',
+    method: 'POST',
+    path: '/v1/agreements/{agreementId}/decline',
+    summary: 'Decline the agreement: it ends',
+    auth: GOVERNING,
+    request: { params: AgreementParams, body: EndAgreementRequestSchema },
+    responses: [
+      { status: 200, description: 'declined', schema: AgreementSchema },
+      { status: 409, description: 'the agreement has already ended' },
+    ],
+  },
+  {
+    handler: 'withdraw-agreement',
+    method: 'POST',
+    path: '/v1/agreements/{agreementId}/withdraw',
+    summary: 'Withdraw from the agreement: it ends and its workflow stops',
+    auth: GOVERNING,
+    request: { params: AgreementParams, body: EndAgreementRequestSchema },
+    responses: [
+      { status: 200, description: 'withdrawn', schema: AgreementSchema },
+      { status: 409, description: 'the agreement has already ended' },
+    ],
+  },
+  {
+    handler: 'get-agreement-audit',
+    method: 'GET',
+    path: '/v1/agreements/{agreementId}/audit',
+    summary: "The agreement's hash-chained audit log, and whether it verifies",
+    auth: ANY_ROLE,
+    request: { params: AgreementParams },
+    responses: [{ status: 200, description: 'the events, oldest first, and the verification', schema: AuditLogSchema }],
   },
 ] as const satisfies readonly RouteDefinition[];
 

@@ -22,11 +22,13 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 
 type BodyOf<R> = R extends { request: { body: infer S extends z.ZodType } } ? z.output<S> : undefined;
 type ParamsOf<R> = R extends { request: { params: infer S extends z.ZodType } } ? z.output<S> : Record<string, never>;
+type QueryOf<R> = R extends { request: { query: infer S extends z.ZodType } } ? z.output<S> : Record<string, never>;
 type CallerOf<R> = R extends { auth: 'public' } ? undefined : Caller;
 
 export interface ApiRequest<R> {
   body: BodyOf<R>;
   params: ParamsOf<R>;
+  query: QueryOf<R>;
   caller: CallerOf<R>;
   event: APIGatewayProxyEventV2;
 }
@@ -74,8 +76,9 @@ export function apiHandler<const R extends RouteDefinition>(route: R, fn: (reque
     .handler(async (event) => {
       const caller = route.auth === 'public' ? undefined : await authenticate(event, route.auth);
       const params = parsePathParameters(event, route.request?.params);
+      const query = parseQuery(event, route.request?.query);
       const body = route.request?.body ? parseJsonBody(event, route.request.body) : undefined;
-      const response = await fn({ body, params, caller, event } as ApiRequest<R>);
+      const response = await fn({ body, params, query, caller, event } as ApiRequest<R>);
       return jsonResponse(response.status, response.body, response.headers);
     });
 }
@@ -99,6 +102,16 @@ function parsePathParameters(event: Event, schema: z.ZodObject | undefined): unk
   if (!result.success) {
     // A malformed id names nothing that exists.
     throw new NotFoundError(result.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; '));
+  }
+  return result.data;
+}
+
+function parseQuery(event: Event, schema: z.ZodObject | undefined): unknown {
+  if (!schema) return {};
+  const result = schema.strict().safeParse(event.queryStringParameters ?? {});
+  if (!result.success) {
+    const details = issuesToDetails(result.error.issues);
+    throw new ValidationError(`the query is invalid: ${details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; ')}`, { details });
   }
   return result.data;
 }

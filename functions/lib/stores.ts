@@ -1,4 +1,5 @@
 import { ENV } from '../../infra/definitions.ts';
+import { DynamoAgreementStore } from '../store/agreement-store.ts';
 import { DynamoPartnerStore, type PartnerStore } from '../store/partner-store.ts';
 import { dynamodb } from './clients.ts';
 import { requireEnv } from './config.ts';
@@ -9,4 +10,11 @@ let partners: PartnerStore | undefined;
 export function partnerStore(): PartnerStore {
   partners ??= new DynamoPartnerStore(dynamodb, requireEnv(ENV.tableName));
   return partners;
+}
+
+let agreements: DynamoAgreementStore | undefined;
+
+export function agreementStore(): DynamoAgreementStore {
+  agreements ??= new DynamoAgreementStore(dynamodb, requireEnv(ENV.tableName));
+  return agreements;
 }

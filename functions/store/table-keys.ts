@@ -14,6 +14,9 @@
  * | run               | AGREEMENT#<id>         | RUN#<runId>           |
  * | audit event       | AGREEMENT#<id>         | AUDIT#<seq, 10 digits>|
  * | ledger entry      | AGREEMENT#<id>         | LEDGER#<entryId>      |
+ * | outbox item       | PARTNER#<partnerId>    | OUTBOX#<occurredAt>#<evtId> (gsi1: OUTBOX#DUE / <dueAt>#<evtId> while due) |
+ * | dead letter       | PARTNER#<partnerId>    | DEADLETTER#<deadAt>#<evtId>#<channel> |
+ * | webhook           | PARTNER#<partnerId>    | WEBHOOK               |
  */
 
 export interface ItemKey {
@@ -27,6 +30,22 @@ export const keys = {
   apiKey: (partnerId: string, keyId: string): ItemKey => ({ pk: `PARTNER#${partnerId}`, sk: `KEY#${keyId}` }),
   apiKeyPrefixOfPartner: (partnerId: string) => ({ pk: `PARTNER#${partnerId}`, skPrefix: 'KEY#' }),
   apiKeyByHash: (hash: string): ItemKey => ({ pk: `APIKEY#${hash}`, sk: 'APIKEY' }),
+  agreement: (agreementId: string): ItemKey => ({ pk: `AGREEMENT#${agreementId}`, sk: 'AGREEMENT' }),
+  agreementOfPartner: (partnerId: string, agreementId: string): ItemKey => ({ pk: `PARTNER#${partnerId}`, sk: `AGREEMENT#${agreementId}` }),
+  agreementsOfPartnerPrefix: (partnerId: string) => ({ pk: `PARTNER#${partnerId}`, skPrefix: 'AGREEMENT#' }),
+  auditEvent: (agreementId: string, seq: number): ItemKey => ({ pk: `AGREEMENT#${agreementId}`, sk: `AUDIT#${String(seq).padStart(10, '0')}` }),
+  auditEventsPrefix: (agreementId: string) => ({ pk: `AGREEMENT#${agreementId}`, skPrefix: 'AUDIT#' }),
+  invitation: (codeHash: string): ItemKey => ({ pk: `INVITATION#${codeHash}`, sk: 'INVITATION' }),
+  outbox: (partnerId: string, occurredAt: string, eventId: string): ItemKey => ({ pk: `PARTNER#${partnerId}`, sk: `OUTBOX#${occurredAt}#${eventId}` }),
+  outboxPrefixOfPartner: (partnerId: string) => ({ pk: `PARTNER#${partnerId}`, skPrefix: 'OUTBOX#' }),
+  /** GSI keys of an outbox item while it has work due; removed once every channel is delivered, skipped or dead. */
+  outboxDue: (dueAt: string, eventId: string) => ({ gsi1pk: 'OUTBOX#DUE', gsi1sk: `${dueAt}#${eventId}` }),
+  deadLetter: (partnerId: string, deadAt: string, eventId: string, channel: string): ItemKey => ({
+    pk: `PARTNER#${partnerId}`,
+    sk: `DEADLETTER#${deadAt}#${eventId}#${channel}`,
+  }),
+  deadLettersPrefixOfPartner: (partnerId: string) => ({ pk: `PARTNER#${partnerId}`, skPrefix: 'DEADLETTER#' }),
+  webhook: (partnerId: string): ItemKey => ({ pk: `PARTNER#${partnerId}`, sk: 'WEBHOOK' }),
 } as const;
 
 /** Item type tags, so an item read raw still says what it is. */
@@ -35,4 +54,11 @@ export const ENTITY = {
   domainClaim: 'domain-claim',
   apiKey: 'api-key',
   apiKeyLookup: 'api-key-lookup',
+  agreement: 'agreement',
+  agreementMembership: 'agreement-membership',
+  auditEvent: 'audit-event',
+  invitation: 'invitation',
+  outbox: 'outbox',
+  deadLetter: 'dead-letter',
+  webhook: 'webhook',
 } as const;

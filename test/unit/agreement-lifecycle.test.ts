@@ -424,8 +424,8 @@ describe('request schemas', () => {
   it('fills the terms of a proposal with defaults and names the counterparty exactly one way', () => {
     expect(ProposeAgreementRequestSchema.parse({ counterpartyId: C }).terms).toEqual(parseTerms({}));
     expect(ProposeAgreementRequestSchema.safeParse({}).error?.issues.map((issue) => issue.path.join('.'))).toEqual(['counterpartyId']);
-    expect(ProposeAgreementRequestSchema.safeParse({ counterpartyId: C, invitation: { email: 'a@b.example' } }).success).toBe(false);
-    expect(ProposeAgreementRequestSchema.safeParse({ invitation: { email: 'nope' } }).success).toBe(false);
+    expect(ProposeAgreementRequestSchema.safeParse({ counterpartyId: C, inviteEmail: 'a@b.example' }).success).toBe(false);
+    expect(ProposeAgreementRequestSchema.safeParse({ inviteEmail: 'nope' }).success).toBe(false);
     expect(ProposeAgreementRequestSchema.safeParse({ counterpartyId: C, extra: 1 }).success).toBe(false);
   });
 
