@@ -7,8 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock, TimerHandle } from './clock.ts';
 import { DefinitionError } from './errors.ts';
-import { Interpreter, decodeTaskToken } from './interpreter.ts';
-import { type Json, deepEqual } from './json.ts';
+import { Interpreter, MAX_PAYLOAD_BYTES, decodeTaskToken } from './interpreter.ts';
+import { type Json, deepEqual, payloadBytes } from './json.ts';
 import type { LambdaInvoker } from './lambda.ts';
 import { loadProgram } from './program.ts';
 import { type ExecutionStore, InMemoryStore } from './store.ts';
@@ -57,6 +57,7 @@ export class Engine {
   private readonly interpreters = new Map<string, Interpreter>();
   private readonly live = new Map<string, Live>();
   private inFlight = 0;
+  private closed = false;
   private processingCount = 0;
   private idleWaiters: (() => void)[] = [];
 
@@ -75,12 +76,12 @@ export class Engine {
   }
 
   /** Registers (or replaces) a state machine; throws DefinitionError for a definition that cannot run. */
-  async createStateMachine(args: { name: string; definition: string | Json }): Promise<{ stateMachineArn: string; creationDate: number }> {
+  async createStateMachine(args: { name: string; definition: string | Json; roleArn?: string }): Promise<{ stateMachineArn: string; creationDate: number }> {
     const text = typeof args.definition === 'string' ? args.definition : JSON.stringify(args.definition);
     const program = loadProgram(text);
     const stateMachineArn = this.stateMachineArn(args.name);
     const creationDate = this.clock.now();
-    await this.store.putStateMachine({ stateMachineArn, name: args.name, definition: text, creationDate });
+    await this.store.putStateMachine({ stateMachineArn, name: args.name, definition: text, ...(args.roleArn !== undefined ? { roleArn: args.roleArn } : {}), creationDate });
     this.interpreters.set(stateMachineArn, this.makeInterpreter(program));
     return { stateMachineArn, creationDate };
   }
@@ -105,7 +106,11 @@ export class Engine {
     const smName = args.stateMachineArn.split(':').pop() ?? '';
     const executionArn = `arn:aws:states:${this.region}:${this.account}:execution:${smName}:${name}`;
     const input = args.input === undefined ? {} : args.input;
-    const existing = this.live.get(executionArn)?.record ?? (await this.store.load(executionArn));
+    if (payloadBytes(input) > MAX_PAYLOAD_BYTES) {
+      throw new SfnApiError('ValidationException', `1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${MAX_PAYLOAD_BYTES}`);
+    }
+    if (this.closed) throw new SfnApiError('ServiceUnavailable', 'The local Step Functions service is stopping', 503);
+    const existing = this.live.get(executionArn)?.record ?? (await this.store.load(executionArn)) ?? this.live.get(executionArn)?.record;
     if (existing) {
       if (existing.status === 'RUNNING' && deepEqual(existing.input, input)) return { executionArn, startDate: existing.startDate };
       throw new SfnApiError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
@@ -151,13 +156,20 @@ export class Engine {
     return { stopDate: (await this.describeExecution(executionArn)).stopDate ?? this.clock.now() };
   }
 
+  /**
+   * The execution a task token belongs to, or the error AWS gives: a token
+   * that is not one of ours is InvalidToken; one whose execution is unknown,
+   * TaskDoesNotExist; one already answered, timed out or of an execution that
+   * has ended, TaskTimedOut.
+   */
   private async tokenTarget(token: string): Promise<string> {
     const decoded = decodeTaskToken(token);
-    if (!decoded) throw new SfnApiError('InvalidToken', 'Invalid Token');
+    if (!decoded) throw new SfnApiError('InvalidToken', "Invalid Token: 'Invalid token'");
     const live = this.live.get(decoded.executionArn);
     const record = live?.record ?? (await this.store.load(decoded.executionArn));
-    if (!record || record.status !== 'RUNNING' || !Object.hasOwn(record.tokens, token)) {
-      throw new SfnApiError('TaskTimedOut', 'Task Timed Out');
+    if (!record) throw new SfnApiError('TaskDoesNotExist', "Task Does Not Exist: 'Provided task does not exist'");
+    if (record.status !== 'RUNNING' || !Object.hasOwn(record.tokens, token)) {
+      throw new SfnApiError('TaskTimedOut', "Task Timed Out: 'Provided task does not exist anymore'");
     }
     return decoded.executionArn;
   }
@@ -196,9 +208,24 @@ export class Engine {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /**
+   * Stops taking events: timers are cancelled and what is being processed is
+   * finished and saved. Task results that arrive later are dropped; the
+   * executions stay RUNNING in the store, and recover() picks them up.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const live of this.live.values()) {
+      for (const t of live.timers.values()) t.cancel();
+      live.timers.clear();
+    }
+    await this.settled();
+  }
+
   private post(executionArn: string, event: ExecutionEvent): Promise<void> {
     const live = this.live.get(executionArn);
     if (!live) return Promise.resolve();
+    if (this.closed) return Promise.reject(new SfnApiError('ServiceUnavailable', 'The local Step Functions service is stopping', 503));
     return new Promise<void>((done, fail) => {
       live.queue.push({ event, done, fail });
       if (!live.processing) void this.process(executionArn, live);
@@ -212,6 +239,10 @@ export class Engine {
       for (;;) {
         const item = live.queue.shift();
         if (!item) break;
+        if (this.closed) {
+          item.fail(new SfnApiError('ServiceUnavailable', 'The local Step Functions service is stopping', 503));
+          continue;
+        }
         try {
           const result = await live.interpreter.step(live.record, item.event);
           await this.store.save(live.record, result.events);
@@ -238,6 +269,7 @@ export class Engine {
     for (const effect of effects) {
       switch (effect.kind) {
         case 'invoke': {
+          if (this.closed) break;
           this.inFlight++;
           void runTask(effect, {
             lambda: this.lambda,
@@ -256,6 +288,7 @@ export class Engine {
           break;
         }
         case 'timer': {
+          if (this.closed) break;
           const key = `${effect.frameId}|${effect.key}`;
           if (live.timers.has(key)) break;
           const handle = this.clock.setTimer(effect.at, () => {

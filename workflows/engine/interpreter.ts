@@ -198,12 +198,12 @@ export class Interpreter {
           return;
         }
         if (ev.kind === 'taskSucceeded') {
-          st.emit(legacy ? 'LambdaFunctionSucceeded' : 'TaskSucceeded', { output: JSON.stringify(ev.output) });
+          st.emit(legacy ? 'LambdaFunctionSucceeded' : 'TaskSucceeded', { ...(legacy ? {} : { resource: p.resource }), output: JSON.stringify(ev.output) });
           this.clearTask(rec, frame);
           await this.guard(st, frame, state, () => this.afterResult(st, frame, state, ev.output));
           return;
         }
-        st.emit(legacy ? 'LambdaFunctionFailed' : 'TaskFailed', { error: ev.error, ...(ev.cause !== undefined ? { cause: ev.cause } : {}) });
+        st.emit(legacy ? 'LambdaFunctionFailed' : 'TaskFailed', { ...(legacy ? {} : { resource: p.resource }), error: ev.error, ...(ev.cause !== undefined ? { cause: ev.cause } : {}) });
         this.clearTask(rec, frame);
         await this.handleError(st, frame, state, new StatesError(ev.error, ev.cause));
         return;
@@ -259,7 +259,7 @@ export class Interpreter {
           const heartbeat = ev.key.startsWith('heartbeat');
           const legacy = parseResource(p.resource)?.kind === 'lambda-function';
           const error = heartbeat ? ERR.HeartbeatTimeout : ERR.Timeout;
-          st.emit(legacy ? 'LambdaFunctionTimedOut' : 'TaskTimedOut', { error });
+          st.emit(legacy ? 'LambdaFunctionTimedOut' : 'TaskTimedOut', { ...(legacy ? {} : { resource: p.resource }), error });
           this.clearTask(rec, frame);
           await this.handleError(st, frame, state, new StatesError(error));
         }

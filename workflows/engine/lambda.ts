@@ -67,23 +67,34 @@ export function nodeErrorPayload(err: unknown): string {
   return JSON.stringify({ errorType: 'string', errorMessage: String(err), trace: [] });
 }
 
+/** Function name -> module path or module; undefined when no such function exists. */
+export type LambdaResolver = (functionName: string) => string | LambdaModule | undefined;
+
 export class ModuleLambdaInvoker implements LambdaInvoker {
   private readonly loaded = new Map<string, Promise<LambdaModule>>();
 
-  /** `bindings`: function name -> module path (or an already loaded module). */
+  /**
+   * `bindings`: function name -> module path (or an already loaded module), as
+   * a record or as a function that answers undefined for an unknown name.
+   */
   constructor(
-    private readonly bindings: Record<string, string | LambdaModule>,
+    private readonly bindings: Record<string, string | LambdaModule> | LambdaResolver,
     private readonly options: { region?: string; account?: string } = {},
   ) {}
 
+  private binding(name: string): string | LambdaModule | undefined {
+    if (typeof this.bindings === 'function') return this.bindings(name);
+    return Object.hasOwn(this.bindings, name) ? this.bindings[name] : undefined;
+  }
+
   has(functionName: string): boolean {
-    return Object.hasOwn(this.bindings, functionNameOf(functionName));
+    return this.binding(functionNameOf(functionName)) !== undefined;
   }
 
   private module(name: string): Promise<LambdaModule> {
     let hit = this.loaded.get(name);
     if (!hit) {
-      const binding = this.bindings[name];
+      const binding = this.binding(name);
       if (binding === undefined) return Promise.reject(new LambdaNotFoundError(name));
       hit = typeof binding === 'string' ? (import(pathToFileURL(binding).href) as Promise<LambdaModule>) : Promise.resolve(binding);
       this.loaded.set(name, hit);

@@ -4,6 +4,7 @@
  * states (root, Parallel branches, Map processors) indexed by a stable key.
  */
 import { createRequire } from 'node:module';
+import { installCompiledSchemaCheck } from './asl-schema.ts';
 import { DefinitionError } from './errors.ts';
 import type { Json } from './json.ts';
 import type { QueryLanguage, StateDef, StateMachineDefinition, StatesBlock } from './types.ts';
@@ -15,6 +16,7 @@ type AslValidator = (definition: unknown, options?: { checkPaths?: boolean; chec
 };
 const require = createRequire(import.meta.url);
 const aslValidator = require('asl-validator') as AslValidator;
+installCompiledSchemaCheck();
 
 export type ResourceKind =
   | { kind: 'lambda-function'; functionArn: string }
@@ -91,8 +93,22 @@ function structureOnly(definition: object): unknown {
   return copy;
 }
 
+/** Programs by definition text; a Program is never mutated, so engines share them. */
+const programCache = new Map<string, Program>();
+const PROGRAM_CACHE_SIZE = 256;
+
 /** Loads a definition (object or JSON text) or throws DefinitionError listing every problem. */
 export function loadProgram(source: string | Json): Program {
+  const key = typeof source === 'string' ? source : JSON.stringify(source);
+  const hit = programCache.get(key);
+  if (hit) return hit;
+  const program = compileProgram(source);
+  if (programCache.size >= PROGRAM_CACHE_SIZE) programCache.delete(programCache.keys().next().value as string);
+  programCache.set(key, program);
+  return program;
+}
+
+function compileProgram(source: string | Json): Program {
   let definition: unknown = source;
   if (typeof source === 'string') {
     try {

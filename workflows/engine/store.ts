@@ -10,6 +10,7 @@ export interface StoredStateMachine {
   stateMachineArn: string;
   name: string;
   definition: string;
+  roleArn?: string;
   creationDate: number;
 }
 
@@ -23,6 +24,8 @@ export interface ExecutionStore {
   history(executionArn: string): Promise<HistoryEvent[]>;
   /** Every execution, newest first; `running` limits to RUNNING ones. */
   list(filter?: { stateMachineArn?: string; status?: ExecutionRecord['status'] }): Promise<ExecutionRecord[]>;
+  /** Writes out anything pending and releases the store. */
+  close?(): Promise<void>;
 }
 
 /**
