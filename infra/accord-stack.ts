@@ -1,6 +1,7 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ApiConstruct } from './constructs/api.ts';
+import { NotificationsConstruct } from './constructs/notifications.ts';
 import { StorageConstruct } from './constructs/storage.ts';
 
 /**
@@ -11,6 +12,7 @@ import { StorageConstruct } from './constructs/storage.ts';
 export class AccordStack extends Stack {
   readonly storage: StorageConstruct;
   readonly api: ApiConstruct;
+  readonly notifications: NotificationsConstruct;
 
   constructor(scope: Construct, id: string, props: StackProps = {}) {
     super(scope, id, {
@@ -20,6 +22,22 @@ export class AccordStack extends Stack {
 
     this.storage = new StorageConstruct(this, 'Storage');
     this.api = new ApiConstruct(this, 'Api', { storage: this.storage });
+
+    // E-mail sender from context: -c mailFrom='Accord <notifications@accord.example.com>'
+    // [-c sesIdentity=accord.example.com] [-c sesConfigurationSet=accord].
+    const mailFrom = contextString(this, 'mailFrom');
+    if (!mailFrom) {
+      Annotations.of(this).addWarningV2(
+        'accord:mail-from',
+        `no -c mailFrom given: e-mail is sent from ${PLACEHOLDER_MAIL_FROM}, which SES will refuse; pass your verified sender`,
+      );
+    }
+    this.notifications = new NotificationsConstruct(this, 'Notifications', {
+      storage: this.storage,
+      mailFrom: mailFrom ?? PLACEHOLDER_MAIL_FROM,
+      sesIdentity: contextString(this, 'sesIdentity'),
+      sesConfigurationSet: contextString(this, 'sesConfigurationSet'),
+    });
 
     // The engagement state machines (workflows/) come next: an
     // `EngagementWorkflow` construct built from the same ASL definition the
@@ -31,4 +49,12 @@ export class AccordStack extends Stack {
     new CfnOutput(this, 'UploadsBucketName', { value: this.storage.buckets.uploads.bucketName, description: 'Bucket of uploaded contributions' });
     new CfnOutput(this, 'ResultsBucketName', { value: this.storage.buckets.results.bucketName, description: 'Bucket of match results' });
   }
+}
+
+/** Used when no sender is configured, so the stack still synthesises (and tests run) offline. */
+const PLACEHOLDER_MAIL_FROM = 'Accord <notifications@accord.example.com>';
+
+function contextString(scope: Construct, name: string): string | undefined {
+  const value: unknown = scope.node.tryGetContext(name);
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }

@@ -10,6 +10,13 @@ import {
 } from '../../shared/agreement.ts';
 import { AuditEventSchema } from '../../shared/audit-chain.ts';
 import {
+  DeadLetterListSchema,
+  PutWebhookRequestSchema,
+  WebhookRegistrationSchema,
+  WebhookSchema,
+  WebhookWithSecretSchema,
+} from '../../shared/notifications.ts';
+import {
   ApiKeySchema,
   CreateKeyRequestSchema,
   CreatedKeySchema,
@@ -241,6 +248,59 @@ export const ROUTES = [
     auth: ANY_ROLE,
     request: { params: AgreementParams },
     responses: [{ status: 200, description: 'the events, oldest first, and the verification', schema: AuditLogSchema }],
+  },
+  {
+    handler: 'put-webhook',
+    method: 'PUT',
+    path: '/v1/partners/me/webhook',
+    summary: "Register the partner's webhook (its signing secret is shown once) or change its URL (the secret stays)",
+    auth: ['admin'],
+    request: { body: PutWebhookRequestSchema },
+    responses: [
+      { status: 201, description: 'registered; the secret is in this response only', schema: WebhookRegistrationSchema },
+      { status: 200, description: 'URL changed; secrets unchanged', schema: WebhookRegistrationSchema },
+    ],
+  },
+  {
+    handler: 'get-webhook',
+    method: 'GET',
+    path: '/v1/partners/me/webhook',
+    summary: "The partner's webhook, without its secrets",
+    auth: ['admin'],
+    responses: [
+      { status: 200, description: 'the webhook', schema: z.object({ webhook: WebhookSchema }) },
+      { status: 404, description: 'no webhook is registered' },
+    ],
+  },
+  {
+    handler: 'delete-webhook',
+    method: 'DELETE',
+    path: '/v1/partners/me/webhook',
+    summary: 'Remove the webhook: notifications go to the contact e-mail only',
+    auth: ['admin'],
+    responses: [
+      { status: 200, description: 'removed', schema: z.object({ webhook: WebhookSchema }) },
+      { status: 404, description: 'no webhook is registered' },
+    ],
+  },
+  {
+    handler: 'rotate-webhook-secret',
+    method: 'POST',
+    path: '/v1/partners/me/webhook/rotate-secret',
+    summary: 'A new signing secret, shown once; the previous one keeps signing alongside it for 24 hours',
+    auth: ['admin'],
+    responses: [
+      { status: 200, description: 'rotated; the new secret is in this response only', schema: WebhookWithSecretSchema },
+      { status: 404, description: 'no webhook is registered' },
+    ],
+  },
+  {
+    handler: 'list-dead-letters',
+    method: 'GET',
+    path: '/v1/partners/me/notifications/dead-letters',
+    summary: 'Notifications a channel could not deliver after its last attempt, newest first',
+    auth: ['admin'],
+    responses: [{ status: 200, description: 'the dead letters', schema: DeadLetterListSchema }],
   },
 ] as const satisfies readonly RouteDefinition[];
 

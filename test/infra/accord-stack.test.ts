@@ -176,7 +176,8 @@ describe('the buckets', () => {
 describe('the functions', () => {
   it('all run Node.js 22 on arm64 with active tracing and their own retained-for-a-while log group', () => {
     const functions = ofType('AWS::Lambda::Function');
-    expect(functions).toHaveLength(ROUTES.length + 1);
+    // One per route, the $default function, and the notification dispatcher.
+    expect(functions).toHaveLength(ROUTES.length + 2);
     for (const [id, fn] of functions) {
       expect(fn.Properties, id).toMatchObject({
         Runtime: 'nodejs22.x',
