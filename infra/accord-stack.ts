@@ -3,6 +3,8 @@ import type { Construct } from 'constructs';
 import { ApiConstruct } from './constructs/api.ts';
 import { NotificationsConstruct } from './constructs/notifications.ts';
 import { StorageConstruct } from './constructs/storage.ts';
+import { ROUTES, type RouteDefinition } from '../functions/api/routes.ts';
+import { EngagementWorkflow } from '../workflows/engagement/engagement-workflow.ts';
 
 /**
  * Accord on AWS. The stack only wires the constructs; each one holds its
@@ -12,6 +14,7 @@ import { StorageConstruct } from './constructs/storage.ts';
 export class AccordStack extends Stack {
   readonly storage: StorageConstruct;
   readonly api: ApiConstruct;
+  readonly engagement: EngagementWorkflow;
   readonly notifications: NotificationsConstruct;
 
   constructor(scope: Construct, id: string, props: StackProps = {}) {
@@ -39,14 +42,17 @@ export class AccordStack extends Stack {
       sesConfigurationSet: contextString(this, 'sesConfigurationSet'),
     });
 
-    // The engagement state machines (workflows/) come next: an
-    // `EngagementWorkflow` construct built from the same ASL definition the
-    // local runtime runs, its task functions bound to `this.storage`, and the
-    // API functions granted `states:SendTaskSuccess`/`StartExecution` on it.
+    // The engagement state machine: the local runtime runs the very ASL this synthesises.
+    this.engagement = new EngagementWorkflow(this, 'Engagement', { storage: this.storage });
+    for (const route of ROUTES as readonly RouteDefinition[]) {
+      const fn = this.api.functions.get(route.handler);
+      if (route.signalsWorkflow && fn) this.engagement.grantStartAndSignal(fn);
+    }
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'TableName', { value: this.storage.table.tableName, description: 'The single DynamoDB table' });
     new CfnOutput(this, 'UploadsBucketName', { value: this.storage.buckets.uploads.bucketName, description: 'Bucket of uploaded contributions' });
+    new CfnOutput(this, 'EngagementStateMachineArn', { value: this.engagement.stateMachine.stateMachineArn, description: 'The engagement workflow' });
     new CfnOutput(this, 'ResultsBucketName', { value: this.storage.buckets.results.bucketName, description: 'Bucket of match results' });
   }
 }

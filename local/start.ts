@@ -7,11 +7,15 @@
  *   (or PORT, ACCORD_DATA, ACCORD_HOST)
  */
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { NOTIFICATION_ENV } from '../functions/notifications/config.ts';
+import { type DispatchLoop, startDispatchLoop } from '../functions/notifications/dispatch-loop.ts';
 import { startApiServer, type ApiServer } from './api-server.ts';
 import { EmbeddedStackError, startEmbeddedServices, type EmbeddedServices } from './embedded-services.ts';
+import { startLocalWorkflows } from './local-stack.ts';
 import { provisionStorage } from './provision.ts';
+import type { LocalStepFunctions } from './stepfunctions-service.ts';
 
 const USAGE = `usage: npm start -- [--port N] [--data DIR] [--host ADDRESS] [--quiet]
 
@@ -74,13 +78,15 @@ async function main(): Promise<void> {
   }
   if (options.port !== 0) await assertPortFree(options.host, options.port);
 
-  const running: { services?: EmbeddedServices; api?: ApiServer } = {};
+  const running: { services?: EmbeddedServices; api?: ApiServer; workflows?: LocalStepFunctions; dispatch?: DispatchLoop } = {};
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: stopping Accord…`);
     await running.api?.close();
+    await running.dispatch?.stop();
+    await running.workflows?.service.stop();
     await running.services?.stop();
     console.log('stopped.');
     process.exit(0);
@@ -99,9 +105,17 @@ async function main(): Promise<void> {
   try {
     const created = await provisionStorage(services);
     // The handlers read their endpoints and resource names from the environment, exactly as on Lambda.
-    Object.assign(process.env, services.environment);
+    // Locally, e-mail is written as .eml files into the data folder, and webhooks may be plain http on loopback.
+    const mailDir = join(services.dataDir, 'outbox');
+    Object.assign(process.env, services.environment, { [NOTIFICATION_ENV.mailOutboxDir]: mailDir, [NOTIFICATION_ENV.webhookAllowLoopbackHttp]: 'true' });
+    // The engagement workflows, from the same CDK stack that deploys them, on the local Step Functions runtime.
+    const workflows = await startLocalWorkflows({ dataDir: options.dataDir, clock: 'real' });
+    running.workflows = workflows;
+    Object.assign(process.env, workflows.environment);
     const api = await startApiServer({ port: options.port, host: options.host, ...(options.quiet ? {} : { log: (line: string) => console.log(line) }) });
     running.api = api;
+    // The stand-in for the EventBridge schedule that runs the notification dispatcher on AWS.
+    running.dispatch = startDispatchLoop({ intervalMs: 2_000 });
 
     const what = [created.createdTable ? 'created the table' : '', created.createdBuckets.length ? `created ${created.createdBuckets.join(', ')}` : ''].filter(Boolean);
     console.log(
@@ -111,11 +125,14 @@ async function main(): Promise<void> {
         `  OpenAPI         ${api.url}/v1/openapi.json`,
         `  DynamoDB Local  ${services.dynamodb.endpoint}`,
         `  S3 (s3rver)     ${services.s3.endpoint}`,
+        `  Step Functions  ${workflows.service.endpoint}   (${Object.keys(workflows.stateMachines).length} state machine(s); ${workflows.service.recovered} execution(s) resumed)`,
+        `  e-mail outbox   ${mailDir}`,
         `  data folder     ${services.dataDir}${what.length ? ` (${what.join('; ')})` : ' (existing data)'}`,
         'Press Ctrl-C to stop.',
       ].join('\n'),
     );
   } catch (error) {
+    await running.workflows?.service.stop();
     await services.stop();
     throw error;
   }

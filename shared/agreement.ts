@@ -501,3 +501,41 @@ export function acceptInvitation(agreement: Agreement, actor: Actor, now: Date):
     },
   };
 }
+
+/** The workflow opens a run for contributions: the agreement names it as its current run. */
+export function openRun(agreement: Agreement, runId: string, actor: Actor, now: Date): CommandResult {
+  requireSystem(agreement, actor, 'open a run');
+  if (agreement.currentRunId === runId) return { outcome: 'unchanged', agreement };
+  if (agreement.status !== 'awaiting_contributions') throw wrongStatus(agreement, 'a run can open', 'while it awaits contributions');
+  return {
+    outcome: 'changed',
+    agreement: next(agreement, { currentRunId: runId }, now),
+    audit: {
+      action: 'run_opened',
+      statusBefore: agreement.status,
+      statusAfter: agreement.status,
+      termsVersion: agreement.terms.version,
+      termsHash: agreement.terms.hash,
+      details: { runId },
+    },
+  };
+}
+
+/** Both contributions of the current run are in: matching starts (the workflow decides when). */
+export function startMatching(agreement: Agreement, actor: Actor, now: Date): CommandResult {
+  requireSystem(agreement, actor, 'start matching');
+  if (agreement.status === 'matching') return { outcome: 'unchanged', agreement };
+  if (agreement.status !== 'awaiting_contributions') throw wrongStatus(agreement, 'matching can start', 'while it awaits contributions');
+  return {
+    outcome: 'changed',
+    agreement: next(agreement, { status: 'matching' }, now),
+    audit: {
+      action: 'matching_started',
+      statusBefore: 'awaiting_contributions',
+      statusAfter: 'matching',
+      termsVersion: agreement.terms.version,
+      termsHash: agreement.terms.hash,
+      ...(agreement.currentRunId ? { details: { runId: agreement.currentRunId } } : {}),
+    },
+  };
+}

@@ -6,7 +6,7 @@ import { routeByHandler } from './routes.ts';
 
 export const handler = apiHandler(routeByHandler('get-agreement-audit'), async ({ caller, params }) => {
   const { auditHead } = await readAgreementAsParty(params.agreementId, caller.partnerId);
-  const events = await agreementStore().auditEvents(params.agreementId);
+  const events = await agreementStore().auditEvents(params.agreementId, auditHead);
   const verification = verifyChain(events, { head: auditHead });
   return { status: 200, body: { events, verification } };
 });

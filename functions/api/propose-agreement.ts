@@ -3,6 +3,8 @@ import { appendEvent } from '../../shared/audit-chain.ts';
 import { NotFoundError } from '../../shared/errors.ts';
 import { newInvitation } from '../../shared/invitations.ts';
 import { actorOf } from '../lib/agreement-commands.ts';
+import { announce } from '../lib/announcements.ts';
+import { startEngagement } from '../lib/workflow.ts';
 import { apiHandler } from '../lib/api-handler.ts';
 import { requireEnv } from '../lib/config.ts';
 import { agreementStore, partnerStore } from '../lib/stores.ts';
@@ -30,10 +32,15 @@ export const handler = apiHandler(routeByHandler('propose-agreement'), async ({ 
     expectedVersion: undefined,
     agreement,
     event: appendEvent(undefined, { agreementId: agreement.id, at: now, actor, ...result.audit }),
-    extraItems: invitation
-      ? [invitationPut(requireEnv(ENV.tableName), invitation.codeHash, { agreementId: agreement.id, email: body.inviteEmail ?? '', expiresAt: invitation.expiresAt })]
-      : [],
+    extraItems: [
+      ...(invitation
+        ? [invitationPut(requireEnv(ENV.tableName), invitation.codeHash, { agreementId: agreement.id, email: body.inviteEmail ?? '', expiresAt: invitation.expiresAt })]
+        : []),
+      ...announce('agreement.proposed', [agreement.counterpartyId], { agreementId: agreement.id, termsVersion: 1 }, now, [agreement.id]),
+    ],
   });
+  // The engagement waits for both approvals from now on.
+  await startEngagement(agreement.id);
   return {
     status: 201,
     body: { ...agreement, ...(invitation ? { invitationCode: invitation.code } : {}) },

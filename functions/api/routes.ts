@@ -69,6 +69,8 @@ export interface RouteDefinition {
     query?: z.ZodObject;
   };
   responses: readonly RouteResponse[];
+  /** The handler starts, stops or answers the engagement workflow (the stack grants it exactly that). */
+  signalsWorkflow?: true;
 }
 
 const ANY_ROLE: readonly Role[] = ['admin', 'approver', 'contributor', 'viewer'];
@@ -161,6 +163,7 @@ export const ROUTES = [
   },
   {
     handler: 'propose-agreement',
+    signalsWorkflow: true,
     method: 'POST',
     path: '/v1/agreements',
     summary: 'Propose a mapping agreement to a partner, or invite a company by e-mail; `terms: {}` takes every default',
@@ -206,6 +209,7 @@ export const ROUTES = [
   },
   {
     handler: 'approve-agreement',
+    signalsWorkflow: true,
     method: 'POST',
     path: '/v1/agreements/{agreementId}/approvals',
     summary: 'Approve the current terms, named by their hash; idempotent. When both parties approved, contributions open',
@@ -218,6 +222,7 @@ export const ROUTES = [
   },
   {
     handler: 'decline-agreement',
+    signalsWorkflow: true,
     method: 'POST',
     path: '/v1/agreements/{agreementId}/decline',
     summary: 'Decline the agreement: it ends',
@@ -230,6 +235,7 @@ export const ROUTES = [
   },
   {
     handler: 'withdraw-agreement',
+    signalsWorkflow: true,
     method: 'POST',
     path: '/v1/agreements/{agreementId}/withdraw',
     summary: 'Withdraw from the agreement: it ends and its workflow stops',

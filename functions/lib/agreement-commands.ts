@@ -41,13 +41,15 @@ export async function runAgreementCommand(
     extraItems?: (result: Extract<CommandResult, { outcome: 'changed' }>) => TransactItem[];
     /** Who may read the agreement for this command: its parties (default), or anyone the command itself checks. */
     access?: 'parties' | 'command';
+    /** The time of the command; workflow steps pass their state's entry time. @default now */
+    now?: Date;
   } = {},
 ): Promise<CommandOutcome> {
   for (let attempt = 1; ; attempt += 1) {
     const partiesOnly = actor.role !== 'system' && options.access !== 'command';
     const stored = partiesOnly ? await readAgreementAsParty(agreementId, actor.partnerId) : await agreementStore().get(agreementId);
     if (!stored) throw new NotFoundError(`agreement ${agreementId} was not found`);
-    const now = new Date();
+    const now = options.now ?? new Date();
     const result = command(stored.agreement, actor, now);
     if (result.outcome === 'unchanged') return { agreement: result.agreement, changed: false };
     const event = appendEvent(

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
 
 /**
  * The AWS SDK v3 clients, created once per module as Lambda best practice asks.
@@ -15,3 +16,5 @@ export const dynamodb = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
 
 // s3rver, like any non-AWS endpoint, serves path-style URLs only.
 export const s3 = new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
+
+export const sfn = new SFNClient({});

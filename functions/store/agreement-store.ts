@@ -1,7 +1,9 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
+  DeleteCommand,
   type DynamoDBDocumentClient,
+  PutCommand,
   GetCommand,
   QueryCommand,
   type QueryCommandInput,
@@ -12,6 +14,7 @@ import type { Agreement, AgreementStatus } from '../../shared/agreement.ts';
 import { AgreementSchema } from '../../shared/agreement.ts';
 import type { AuditEvent } from '../../shared/audit-chain.ts';
 import { ConflictError } from '../../shared/errors.ts';
+import { type Run, RunSchema } from '../../shared/run.ts';
 import { ENTITY, keys } from './table-keys.ts';
 
 /**
@@ -142,6 +145,25 @@ export function invitationDelete(tableName: string, codeHash: string): TransactI
   return { Delete: { TableName: tableName, Key: keys.invitation(codeHash), ConditionExpression: 'attribute_exists(pk)' } };
 }
 
+/** A new run, written in the same transaction as the agreement naming it. */
+export function runPut(tableName: string, run: Run): TransactItem {
+  return { Put: { TableName: tableName, Item: { ...keys.run(run.agreementId, run.id), entity: ENTITY.run, ...run }, ConditionExpression: 'attribute_not_exists(pk)' } };
+}
+
+/** A changed run, written only over the version it was computed from. */
+export function runUpdate(tableName: string, run: Run, expectedVersion: number): TransactItem {
+  return {
+    Put: {
+      TableName: tableName,
+      Item: { ...keys.run(run.agreementId, run.id), entity: ENTITY.run, ...run },
+      ConditionExpression: 'version = :expected',
+      ExpressionAttributeValues: { ':expected': expectedVersion },
+    },
+  };
+}
+
+export type WaitingFor = 'approvals' | 'contributions';
+
 function toStored(item: Record<string, unknown>): StoredAgreement {
   const { auditHead, taskTokens, ...rest } = item;
   return {
@@ -199,13 +221,62 @@ export class DynamoAgreementStore {
     return agreements.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || a.id.localeCompare(b.id));
   }
 
+  async getRun(agreementId: string, runId: string): Promise<Run | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.run(agreementId, runId), ConsistentRead: true }));
+    if (!Item) return undefined;
+    const { pk: _pk, sk: _sk, entity: _entity, ...run } = Item;
+    return RunSchema.parse(run);
+  }
+
+  /** Writes a changed run; StaleAgreementError when another change to it came first. */
+  async saveRun(run: Run, expectedVersion: number, extraItems: TransactItem[] = []): Promise<void> {
+    try {
+      await this.client.send(new TransactWriteCommand({ TransactItems: [runUpdate(this.tableName, run, expectedVersion), ...extraItems] }));
+    } catch (error) {
+      const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
+      if (reasons[0]?.Code === 'ConditionalCheckFailed') throw new StaleAgreementError(`run ${run.id} changed meanwhile`, { code: 'concurrent_change', cause: error });
+      throw error;
+    }
+  }
+
+  /** Keeps the task token of the workflow step that waits on this agreement. */
+  async putWait(agreementId: string, what: WaitingFor, taskToken: string, since: string): Promise<void> {
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...keys.wait(agreementId, what), entity: ENTITY.wait, taskToken, since } }));
+  }
+
+  async getWait(agreementId: string, what: WaitingFor): Promise<{ taskToken: string; since: string } | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.wait(agreementId, what), ConsistentRead: true }));
+    return Item ? { taskToken: String(Item.taskToken), since: String(Item.since) } : undefined;
+  }
+
+  /** Forgets a wait, only if it still holds the token that was answered. */
+  async deleteWait(agreementId: string, what: WaitingFor, taskToken: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: keys.wait(agreementId, what),
+          ConditionExpression: 'taskToken = :token',
+          ExpressionAttributeValues: { ':token': taskToken },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
   async getInvitation(codeHash: string): Promise<StoredInvitation | undefined> {
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.invitation(codeHash), ConsistentRead: true }));
     if (!Item) return undefined;
     return { agreementId: String(Item.agreementId), email: String(Item.email), expiresAt: String(Item.expiresAtIso) };
   }
 
-  async auditEvents(agreementId: string): Promise<unknown[]> {
+  /**
+   * The audit events up to `head` (the head read from the agreement item): an
+   * event and the head that names it are written in one transaction, so events
+   * appended after the head was read are left out and the chain read is whole.
+   */
+  async auditEvents(agreementId: string, head: AuditHead): Promise<unknown[]> {
     const { pk, skPrefix } = keys.auditEventsPrefix(agreementId);
     const events: unknown[] = [];
     let ExclusiveStartKey: Record<string, unknown> | undefined;
@@ -213,8 +284,8 @@ export class DynamoAgreementStore {
       const page = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last',
+          ExpressionAttributeValues: { ':pk': pk, ':first': skPrefix, ':last': keys.auditEvent(agreementId, head.seq).sk },
           ConsistentRead: true,
           ExclusiveStartKey,
         }),

@@ -12,6 +12,7 @@
  * | agreement         | AGREEMENT#<id>         | AGREEMENT             |
  * | agreement of a partner | PARTNER#<partnerId> | AGREEMENT#<id>      |
  * | run               | AGREEMENT#<id>         | RUN#<runId>           |
+ * | workflow wait     | AGREEMENT#<id>         | WAIT#<what>           |
  * | audit event       | AGREEMENT#<id>         | AUDIT#<seq, 10 digits>|
  * | ledger entry      | AGREEMENT#<id>         | LEDGER#<entryId>      |
  * | outbox item       | PARTNER#<partnerId>    | OUTBOX#<occurredAt>#<evtId> (gsi1: OUTBOX#DUE / <dueAt>#<evtId> while due) |
@@ -35,6 +36,9 @@ export const keys = {
   agreementsOfPartnerPrefix: (partnerId: string) => ({ pk: `PARTNER#${partnerId}`, skPrefix: 'AGREEMENT#' }),
   auditEvent: (agreementId: string, seq: number): ItemKey => ({ pk: `AGREEMENT#${agreementId}`, sk: `AUDIT#${String(seq).padStart(10, '0')}` }),
   auditEventsPrefix: (agreementId: string) => ({ pk: `AGREEMENT#${agreementId}`, skPrefix: 'AUDIT#' }),
+  run: (agreementId: string, runId: string): ItemKey => ({ pk: `AGREEMENT#${agreementId}`, sk: `RUN#${runId}` }),
+  /** The task token of the workflow step waiting on this agreement for `what` (approvals, contributions). */
+  wait: (agreementId: string, what: string): ItemKey => ({ pk: `AGREEMENT#${agreementId}`, sk: `WAIT#${what}` }),
   invitation: (codeHash: string): ItemKey => ({ pk: `INVITATION#${codeHash}`, sk: 'INVITATION' }),
   outbox: (partnerId: string, occurredAt: string, eventId: string): ItemKey => ({ pk: `PARTNER#${partnerId}`, sk: `OUTBOX#${occurredAt}#${eventId}` }),
   outboxPrefixOfPartner: (partnerId: string) => ({ pk: `PARTNER#${partnerId}`, skPrefix: 'OUTBOX#' }),
@@ -58,6 +62,8 @@ export const ENTITY = {
   agreementMembership: 'agreement-membership',
   auditEvent: 'audit-event',
   invitation: 'invitation',
+  run: 'run',
+  wait: 'wait',
   outbox: 'outbox',
   deadLetter: 'dead-letter',
   webhook: 'webhook',

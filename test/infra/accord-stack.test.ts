@@ -176,8 +176,8 @@ describe('the buckets', () => {
 describe('the functions', () => {
   it('all run Node.js 22 on arm64 with active tracing and their own retained-for-a-while log group', () => {
     const functions = ofType('AWS::Lambda::Function');
-    // One per route, the $default function, and the notification dispatcher.
-    expect(functions).toHaveLength(ROUTES.length + 2);
+    // One per route, the $default route, the notification dispatcher and the five engagement tasks.
+    expect(functions).toHaveLength(ROUTES.length + 2 + 5);
     for (const [id, fn] of functions) {
       expect(fn.Properties, id).toMatchObject({
         Runtime: 'nodejs22.x',

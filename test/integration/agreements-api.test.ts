@@ -149,13 +149,13 @@ describe('negotiating and approving', () => {
     const final = await read(agreement.id, acme);
     expect(final.status).toBe('awaiting_contributions');
     expect(final.approvals.map((a) => a.partnerId).sort()).toEqual([acme.id, globex.id].sort());
-    const audit = await api.call<{ events: { action: string; statusAfter: string }[]; verification: { ok: boolean } }>('GET', `/v1/agreements/${agreement.id}/audit`, {
+    const audit = await api.call<{ events: { action: string; statusBefore: string | null; statusAfter: string }[]; verification: { ok: boolean } }>('GET', `/v1/agreements/${agreement.id}/audit`, {
       key: acme.keys.viewer,
     });
     expect(audit.body.verification.ok).toBe(true);
     expect(audit.body.events.filter((e) => e.action === 'approved')).toHaveLength(2);
-    expect(audit.body.events.filter((e) => e.statusAfter === 'awaiting_contributions')).toHaveLength(1);
-    expect(final.version).toBe(3);
+    // One transition into awaiting contributions (the engagement may already have opened its run after it).
+    expect(audit.body.events.filter((e) => e.statusAfter === 'awaiting_contributions' && e.statusBefore !== 'awaiting_contributions')).toHaveLength(1);
   });
 
   it('ends on decline or withdraw, once', async () => {

@@ -12,6 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedServices } from '../../local/embedded-services.ts';
+import { startLocalWorkflows } from '../../local/local-stack.ts';
 import { provisionStorage } from '../../local/provision.ts';
 
 export default async function setup(): Promise<() => Promise<void>> {
@@ -24,13 +25,23 @@ export default async function setup(): Promise<() => Promise<void>> {
     await services.stop();
     throw error;
   }
-  const previous = Object.fromEntries(Object.keys(services.environment).map((name) => [name, process.env[name]]));
-  Object.assign(process.env, services.environment);
+  // The engagement workflows on the local Step Functions runtime (real time; end-to-end tests start their own on a virtual clock).
+  let workflows: Awaited<ReturnType<typeof startLocalWorkflows>>;
+  try {
+    workflows = await startLocalWorkflows({ dataDir, clock: 'real' });
+  } catch (error) {
+    await services.stop();
+    throw error;
+  }
+  const environment = { ...services.environment, ...workflows.environment };
+  const previous = Object.fromEntries(Object.keys(environment).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, environment);
   if (process.env.ACCORD_DEBUG_STACK) {
     console.log(`embedded stack up in ${Math.round(performance.now() - started)} ms: ${JSON.stringify(services.environment)}`);
   }
 
   return async () => {
+    await workflows.service.stop();
     await services.stop();
     for (const [name, value] of Object.entries(previous)) {
       if (value === undefined) delete process.env[name];

@@ -1,0 +1,34 @@
+import { sideOf } from '../../shared/agreement.ts';
+import { ConflictError, NotFoundError } from '../../shared/errors.ts';
+import { missingSides, type Run } from '../../shared/run.ts';
+import { StaleAgreementError } from '../store/agreement-store.ts';
+import { agreementStore } from './stores.ts';
+import { answerWait } from './workflow.ts';
+
+/**
+ * Records that a party's contribution to the open run was accepted, and when
+ * both are in, answers the workflow's wait. The upload validation of the next
+ * issue calls this; until then it is the stand-in for "contribution accepted".
+ * A later valid contribution of the same party replaces the earlier one.
+ */
+export async function recordContributionAccepted(agreementId: string, runId: string, partnerId: string, contributionId: string, now: Date): Promise<Run> {
+  const store = agreementStore();
+  for (let attempt = 1; ; attempt += 1) {
+    const stored = await store.get(agreementId);
+    const side = stored ? sideOf(stored.agreement, partnerId) : undefined;
+    const run = side ? await store.getRun(agreementId, runId) : undefined;
+    if (!stored || !side || !run) throw new NotFoundError(`run ${runId} of agreement ${agreementId} was not found`);
+    if (run.status !== 'open' || Date.parse(run.deadline) <= now.getTime()) {
+      throw new ConflictError(`run ${runId} is ${run.status === 'open' ? 'past its deadline' : run.status}: contributions are closed`, { code: 'run_closed' });
+    }
+    const changed: Run = { ...run, contributions: { ...run.contributions, [side]: { acceptedAt: now.toISOString(), contributionId } }, version: run.version + 1 };
+    try {
+      await store.saveRun(changed, run.version);
+    } catch (error) {
+      if (error instanceof StaleAgreementError && attempt < 5) continue;
+      throw error;
+    }
+    if (missingSides(changed).length === 0) await answerWait(agreementId, 'contributions', { outcome: 'contributed' });
+    return changed;
+  }
+}

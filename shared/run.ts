@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { RunIdSchema } from './agreement.ts';
+import { SideSchema, type Side, type Terms } from './terms.ts';
+
+/**
+ * A run: one contribution-match-release cycle of an agreement. Its schedule
+ * is fixed when it opens, from the terms then in force: the deadline, the
+ * reminder times, and the escalation to approvers shortly before the
+ * deadline. Everything here is pure: the workflow passes the time in.
+ */
+
+const DAY_MS = 86_400_000;
+/** Approvers hear of a missing contribution this long before the deadline. */
+export const ESCALATION_BEFORE_DEADLINE_MS = 2 * DAY_MS;
+
+export const RUN_STATUSES = ['open', 'contributed', 'lapsed'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const RunSchema = z
+  .object({
+    id: RunIdSchema,
+    agreementId: z.string(),
+    /** The workflow execution that opened the run: opening it again from a retried step finds this run. */
+    executionName: z.string(),
+    status: z.enum(RUN_STATUSES),
+    version: z.int().min(1).describe('optimistic-locking counter: + 1 on every change'),
+    openedAt: z.iso.datetime(),
+    deadline: z.iso.datetime(),
+    reminderTimes: z.array(z.iso.datetime()).describe('when a side that has not contributed is reminded'),
+    remindersSent: z.array(z.iso.datetime()),
+    escalationAt: z.iso.datetime().optional().describe('when the approvers of a side that has not contributed are told'),
+    escalated: z.boolean(),
+    contributions: z.partialRecord(SideSchema, z.object({ acceptedAt: z.iso.datetime(), contributionId: z.string() })),
+  })
+  .meta({ id: 'Run' });
+export type Run = z.output<typeof RunSchema>;
+
+export function openRunSchedule(
+  terms: Pick<Terms, 'schedule'>,
+  ids: { runId: string; agreementId: string; executionName: string },
+  now: Date,
+): Run {
+  const opened = now.getTime();
+  const deadline = opened + terms.schedule.contributionDeadlineDays * DAY_MS;
+  const escalation = deadline - ESCALATION_BEFORE_DEADLINE_MS;
+  return {
+    id: ids.runId,
+    agreementId: ids.agreementId,
+    executionName: ids.executionName,
+    status: 'open',
+    version: 1,
+    openedAt: now.toISOString(),
+    deadline: new Date(deadline).toISOString(),
+    reminderTimes: terms.schedule.reminderDays.map((day) => new Date(opened + day * DAY_MS).toISOString()),
+    remindersSent: [],
+    ...(escalation > opened ? { escalationAt: new Date(escalation).toISOString() } : {}),
+    escalated: false,
+    contributions: {},
+  };
+}
+
+export function missingSides(run: Pick<Run, 'contributions'>): Side[] {
+  return (['proposer', 'counterparty'] as const).filter((side) => run.contributions[side] === undefined);
+}
+
+export type RunCheck =
+  | { outcome: 'contributed' }
+  | { outcome: 'lapsed' }
+  | {
+      outcome: 'waiting';
+      /** Reminders due now, not yet sent (a late check sends each at most once). */
+      remindersDue: string[];
+      escalate: boolean;
+      /** When to look again: the next reminder, escalation or the deadline. */
+      nextCheckAt: string;
+    };
+
+/** What is due for a run at `now`: nothing more to do, a lapse, or reminders and the next time to look. */
+export function checkRun(run: Run, now: Date): RunCheck {
+  if (missingSides(run).length === 0) return { outcome: 'contributed' };
+  const at = now.getTime();
+  if (at >= Date.parse(run.deadline)) return { outcome: 'lapsed' };
+  const remindersDue = run.reminderTimes.filter((time) => Date.parse(time) <= at && !run.remindersSent.includes(time));
+  const escalate = !run.escalated && run.escalationAt !== undefined && Date.parse(run.escalationAt) <= at;
+  const upcoming = [
+    ...run.reminderTimes.filter((time) => Date.parse(time) > at),
+    ...(run.escalationAt && !run.escalated && !escalate && Date.parse(run.escalationAt) > at ? [run.escalationAt] : []),
+    run.deadline,
+  ].sort();
+  return { outcome: 'waiting', remindersDue, escalate, nextCheckAt: upcoming[0] ?? run.deadline };
+}
