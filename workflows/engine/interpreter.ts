@@ -47,7 +47,12 @@ class Step {
   }
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString();
+/**
+ * A context-object timestamp: "Step Functions follows the ISO8601 specification which states that
+ * output can be zero, three, six or nine digits as necessary. When a timestamp has zero fractional
+ * seconds, Step Functions removes the trailing zeros rather than pad the output."
+ */
+const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
 
 /** Task tokens carry the execution they belong to, so no global index is needed to route them. */
 export function encodeTaskToken(executionArn: string, nonce: string): string {
@@ -517,7 +522,8 @@ export class Interpreter {
       State: { EnteredTime: iso(frame.enteredTime), Name: frame.current, RetryCount: frame.retryCount },
     };
     if (extra?.token) ctx.Task = { Token: extra.token };
-    if (extra?.mapItem) ctx.Map = { Item: extra.mapItem };
+    // Inline Map items come from the state input: "For state input, the value will be : STATE_DATA".
+    if (extra?.mapItem) ctx.Map = { Item: { ...extra.mapItem, Source: 'STATE_DATA' } };
     return ctx;
   }
 

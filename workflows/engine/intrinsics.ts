@@ -144,6 +144,18 @@ function asInt(name: string, v: Json | undefined): number {
   if (!Number.isInteger(n)) fail(name, `expected an integer but got ${n}`);
   return n;
 }
+/** "If you specify a non-integer value ..., Step Functions will round it off to the nearest integer" (Java's Math.round, as Math.round). */
+function asRounded(name: string, v: Json | undefined): number {
+  return Math.round(asNumber(name, v));
+}
+
+/** The same number in [0, 1) for the same seed (mulberry32 of the seed). */
+export function seededRandom(seed: number): number {
+  let t = ((Math.floor(seed) | 0) + 0x6d2b79f5) | 0;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
 function asString(name: string, v: Json | undefined): string {
   if (typeof v !== 'string') fail(name, `expected a string but got ${JSON.stringify(v)}`);
   return v;
@@ -196,7 +208,7 @@ export function evaluateIntrinsic(call: Call, ctx: IntrinsicContext): Json {
     case 'States.ArrayPartition': {
       need(name, args, 2);
       const arr = asArray(name, args[0]);
-      const size = asInt(name, args[1]);
+      const size = asRounded(name, args[1]);
       if (size <= 0) fail(name, 'chunk size must be positive');
       const out: Json[] = [];
       for (let i = 0; i < arr.length; i += size) out.push(arr.slice(i, i + size));
@@ -209,9 +221,9 @@ export function evaluateIntrinsic(call: Call, ctx: IntrinsicContext): Json {
     }
     case 'States.ArrayRange': {
       need(name, args, 3);
-      const start = asInt(name, args[0]);
-      const end = asInt(name, args[1]);
-      const step = asInt(name, args[2]);
+      const start = asRounded(name, args[0]);
+      const end = asRounded(name, args[1]);
+      const step = asRounded(name, args[2]);
       if (step === 0) fail(name, 'step must not be zero');
       const out: number[] = [];
       for (let v = start; step > 0 ? v <= end : v >= end; v += step) {
@@ -261,9 +273,11 @@ export function evaluateIntrinsic(call: Call, ctx: IntrinsicContext): Json {
     }
     case 'States.MathRandom': {
       need(name, args, [2, 3]);
-      const start = asInt(name, args[0]);
-      const end = asInt(name, args[1]);
-      return start + Math.floor(ctx.random() * (end - start));
+      const start = asRounded(name, args[0]);
+      const end = asRounded(name, args[1]);
+      // "if you use this function with the same seed value, it will return identical numbers"
+      const r = args.length === 3 ? seededRandom(asNumber(name, args[2])) : ctx.random();
+      return start + Math.floor(r * (end - start));
     }
     case 'States.MathAdd': {
       need(name, args, 2);

@@ -2,6 +2,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import jsonata from 'jsonata';
 import { ERR, EvaluationError, StatesError } from './errors.ts';
+import { seededRandom } from './intrinsics.ts';
 import { type Json, isObject } from './json.ts';
 
 const EXPR = /^\{%([\s\S]*)%\}$/;
@@ -49,17 +50,21 @@ function jsonataErrorText(err: unknown): string {
 
 function awsFunctions(random: () => number): Record<string, unknown> {
   return {
-    partition: (array: unknown, size: unknown): Json => {
+    // "Built-in JSONata functions that require integer values as parameters will
+    // automatically round down any non-integer numbers provided."
+    partition: (array: unknown, rawSize: unknown): Json => {
       if (!Array.isArray(array)) throw new StatesError(ERR.QueryEvaluationError, '$partition expects an array');
-      if (typeof size !== 'number' || !Number.isInteger(size) || size <= 0) throw new StatesError(ERR.QueryEvaluationError, '$partition expects a positive integer size');
+      const size = typeof rawSize === 'number' ? Math.floor(rawSize) : rawSize;
+      if (typeof size !== 'number' || size <= 0) throw new StatesError(ERR.QueryEvaluationError, '$partition expects a positive integer size');
       const out: Json[] = [];
       for (let i = 0; i < array.length; i += size) out.push(array.slice(i, i + size) as Json[]);
       return out;
     },
-    range: (start: unknown, end: unknown, step: unknown): Json => {
-      if (typeof start !== 'number' || typeof end !== 'number' || typeof step !== 'number' || step === 0) {
+    range: (rawStart: unknown, rawEnd: unknown, rawStep: unknown): Json => {
+      if (typeof rawStart !== 'number' || typeof rawEnd !== 'number' || typeof rawStep !== 'number' || Math.floor(rawStep) === 0) {
         throw new StatesError(ERR.QueryEvaluationError, '$range expects numbers and a non-zero step');
       }
+      const [start, end, step] = [Math.floor(rawStart), Math.floor(rawEnd), Math.floor(rawStep)];
       const out: number[] = [];
       for (let v = start; step > 0 ? v <= end : v >= end; v += step) {
         out.push(v);
@@ -76,11 +81,8 @@ function awsFunctions(random: () => number): Record<string, unknown> {
     },
     random: (seed?: unknown): Json => {
       if (seed === undefined) return random();
-      // A seeded generator (mulberry32) gives the same number for the same seed.
-      let t = (Number(seed) | 0) + 0x6d2b79f5;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+      // The same number for the same seed; a non-integer seed is rounded down.
+      return seededRandom(Number(seed));
     },
     uuid: (): Json => randomUUID(),
     parse: (text: unknown): Json => {

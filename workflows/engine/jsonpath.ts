@@ -108,6 +108,8 @@ class PathParser {
           segments.push({ kind: 'wildcard' });
           continue;
         }
+        // `$.abc.['def ghi']`: a dot before a bracket, as the intrinsic functions page writes it.
+        if (this.peek() === '[') continue;
         const name = this.readName();
         if (name === 'length' && this.text.startsWith('()', this.pos)) {
           this.pos += 2;
