@@ -10,6 +10,9 @@
  * 2. Waiting: 1,000 executions parked on waitForTaskToken tasks; resident
  *    memory of the process then, and the rate at which SendTaskSuccess wakes
  *    them all.
+ * 3. Matching: 1,000,000 x 1,000,000 generated CRM rows through Accord's
+ *    pipeline against a DuckDB domain join on the same files
+ *    (bench/match-bench.ts, its own ten-minute guard).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +21,7 @@ import { RealClock } from '../workflows/engine/clock.ts';
 import { Engine } from '../workflows/engine/engine.ts';
 import { type LambdaModule, ModuleLambdaInvoker } from '../workflows/engine/lambda.ts';
 import { SqliteStore } from '../workflows/engine/sqlite-store.ts';
+import { runMatchBench } from './match-bench.ts';
 
 const CONCURRENT = 100;
 const ITERATIONS = 50;
@@ -120,6 +124,8 @@ async function main(): Promise<void> {
   const width = Math.max(...rows.map(([k]) => k.length));
   console.log('Local Step Functions runtime, durable store (SQLite WAL, synchronous=FULL, group commit)');
   for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);
+  console.log();
+  await runMatchBench();
 }
 
 main().catch((err: unknown) => {

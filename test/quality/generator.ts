@@ -100,6 +100,7 @@ const PLATFORMS = ['myshopify.com', 'wixsite.com', 'herokuapp.com', 'github.io',
 const FREE_MAIL = ['gmail.com', 'yahoo.com', 'hotmail.com', 'outlook.com', 'aol.com', 'gmx.de', 'web.de', 'icloud.com'];
 const FIRST_NAMES = ['anna', 'ben', 'carla', 'dev', 'eva', 'farid', 'gina', 'hugo', 'ines', 'jon', 'kai', 'lena', 'mo', 'nora', 'omar', 'pia', 'raj', 'sara', 'tom', 'uma'];
 const OWNERS = ['Alex Moore', 'Sam Lee', 'Priya Natarajan', 'Jordan Blake', 'Chris Wu', 'Maria Lopez', ''];
+const NOISE = new Set(['&', 'Group', 'Holdings']);
 const JUNK_NAMES = ['Test', 'test account', 'N/A', 'Unknown', '-', 'asdf', 'DO NOT USE', '???'];
 
 const countryWeights = COUNTRIES.reduce((sum, country) => sum + country.weight, 0);
@@ -130,7 +131,7 @@ export interface Entity {
   country: string;
   suffixes: readonly string[];
   domain: string;
-  /** A second, country-code domain some rows use. */
+  /** A second domain some rows use: the same label in another country's TLD, or a marketing domain (getacme.com, acmehq.com). */
   altDomain?: string;
 }
 
@@ -161,7 +162,7 @@ function makeDomain(state: EntityState, words: readonly string[], tlds: readonly
   for (let attempt = 0; ; attempt++) {
     const label = attempt < 4 ? forms[Math.floor(random() * forms.length)]! : `${forms[1]!}${attempt}`;
     if (label.length < 2) continue;
-    const domain = random() < 0.04 ? `${label}.${pick(random, PLATFORMS)}` : `${label}.${pick(random, tlds)}`;
+    const domain = random() < 0.005 ? `${label}.${pick(random, PLATFORMS)}` : `${label}.${pick(random, tlds)}`;
     if (!state.domains.has(domain)) {
       state.domains.add(domain);
       return domain;
@@ -179,6 +180,13 @@ function makeEntity(state: EntityState, words: string[], country = pickCountry(s
       state.domains.add(alt);
       entity.altDomain = alt;
     }
+  } else if (state.random() < 0.03 && !PLATFORMS.some((platform) => entity.domain.endsWith(platform))) {
+    const label = entity.domain.slice(0, entity.domain.indexOf('.'));
+    const alt = state.random() < 0.5 ? `get${label}.com` : `${label}hq.com`;
+    if (!state.domains.has(alt)) {
+      state.domains.add(alt);
+      entity.altDomain = alt;
+    }
   }
   return entity;
 }
@@ -188,8 +196,8 @@ export function makeEntities(count: number, random: Random): Entity[] {
   const state: EntityState = { random, names: new Set(), domains: new Set() };
   const out: Entity[] = [];
   const claim = (words: string[]) => {
-    // Unique as a set of words: "Wang & Aberg" and "Aberg & Wang" would be one firm.
-    const key = fold(words.filter((word) => word !== '&').sort().join(' '));
+    // Unique as a set of words without noise: "Wang & Aberg" and "Aberg & Wang", "Zentrix" and "Zentrix Group" would be one firm.
+    const key = fold(words.filter((word) => !NOISE.has(word)).sort().join(' '));
     if (state.names.has(key)) return false;
     state.names.add(key);
     return true;
@@ -317,7 +325,7 @@ function junkRow(random: Random, id: string): string {
   if (roll < 0.5) return `${id},${csvField(`${brandWord(random)} ${pick(random, INDUSTRIES)}`)},,,lead,,`;
   if (roll < 0.65) return `${id},${csvField(pick(random, JUNK_NAMES))},,,${pick(random, POPULATIONS)},,`;
   if (roll < 0.8) return `${id},${csvField(pick(random, JUNK_NAMES))},not a url,,prospect,,`;
-  return `${id},"unterminated ${brandWord(random)}`;
+  return `${id},"${brandWord(random)}" ${pick(random, INDUSTRIES)},,,prospect,,`;
 }
 
 /**
