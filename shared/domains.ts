@@ -1,13 +1,15 @@
-import { parse } from 'tldts';
+import { domainParts } from './matching/domain-key.ts';
+
+const INNER_SPACE = /\S\s+\S/;
 
 /**
  * The registrable domain (eTLD+1) of a host, URL or e-mail address, by the
- * Public Suffix List, or undefined when there is none (an IP, a bare suffix).
+ * Public Suffix List with its private section, or undefined when there is none
+ * (an IP, a bare suffix, a TLD the list does not know, text with spaces).
+ * Lower-case ASCII, IDN in punycode, as the matching keys (matching/domain-key.ts).
  */
 export function registrableDomain(input: string): string | undefined {
-  const trimmed = input.trim().toLowerCase();
-  const host = trimmed.includes('@') && !trimmed.includes('/') ? trimmed.slice(trimmed.lastIndexOf('@') + 1) : trimmed;
-  const parsed = parse(host, { allowPrivateDomains: true });
-  if (parsed.isIp || !parsed.domain || !parsed.isIcann && !parsed.isPrivate) return undefined;
-  return parsed.domain;
+  if (INNER_SPACE.test(input)) return undefined;
+  const parts = domainParts(input);
+  return parts.listed && !parts.isIp ? parts.registrable : undefined;
 }
