@@ -2,6 +2,7 @@ import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ApiConstruct } from './constructs/api.ts';
 import { NotificationsConstruct } from './constructs/notifications.ts';
+import { ContributionsConstruct } from './constructs/contributions.ts';
 import { StorageConstruct } from './constructs/storage.ts';
 import { ROUTES, type RouteDefinition } from '../functions/api/routes.ts';
 import { EngagementWorkflow } from '../workflows/engagement/engagement-workflow.ts';
@@ -15,6 +16,7 @@ export class AccordStack extends Stack {
   readonly storage: StorageConstruct;
   readonly api: ApiConstruct;
   readonly engagement: EngagementWorkflow;
+  readonly contributions: ContributionsConstruct;
   readonly notifications: NotificationsConstruct;
 
   constructor(scope: Construct, id: string, props: StackProps = {}) {
@@ -44,6 +46,7 @@ export class AccordStack extends Stack {
 
     // The engagement state machine: the local runtime runs the very ASL this synthesises.
     this.engagement = new EngagementWorkflow(this, 'Engagement', { storage: this.storage });
+    this.contributions = new ContributionsConstruct(this, 'Contributions', { storage: this.storage, engagement: this.engagement });
     for (const route of ROUTES as readonly RouteDefinition[]) {
       const fn = this.api.functions.get(route.handler);
       if (route.signalsWorkflow && fn) this.engagement.grantStartAndSignal(fn);

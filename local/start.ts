@@ -15,6 +15,7 @@ import { startApiServer, type ApiServer } from './api-server.ts';
 import { EmbeddedStackError, startEmbeddedServices, type EmbeddedServices } from './embedded-services.ts';
 import { startLocalWorkflows } from './local-stack.ts';
 import { provisionStorage } from './provision.ts';
+import { deliverObjectCreated } from './s3-events.ts';
 import type { LocalStepFunctions } from './stepfunctions-service.ts';
 
 const USAGE = `usage: npm start -- [--port N] [--data DIR] [--host ADDRESS] [--quiet]
@@ -100,7 +101,7 @@ async function main(): Promise<void> {
     if (process.ppid !== parent) void stop('parent process exited');
   }, 500).unref();
 
-  const services = await startEmbeddedServices({ dataDir: options.dataDir });
+  const services = await startEmbeddedServices({ dataDir: options.dataDir, onObjectCreated: deliverObjectCreated });
   running.services = services;
   try {
     const created = await provisionStorage(services);

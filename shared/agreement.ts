@@ -539,3 +539,22 @@ export function startMatching(agreement: Agreement, actor: Actor, now: Date): Co
     },
   };
 }
+
+/** The matcher has written the run's results: both parties now approve (or decline) what would be released. */
+export function completeMatching(agreement: Agreement, actor: Actor, now: Date, details: Record<string, JsonValue> = {}): CommandResult {
+  requireSystem(agreement, actor, 'complete matching');
+  if (agreement.status === 'awaiting_release') return { outcome: 'unchanged', agreement };
+  if (agreement.status !== 'matching') throw wrongStatus(agreement, 'matching can complete', 'while it is matching');
+  return {
+    outcome: 'changed',
+    agreement: next(agreement, { status: 'awaiting_release' }, now),
+    audit: {
+      action: 'matching_completed',
+      statusBefore: 'matching',
+      statusAfter: 'awaiting_release',
+      termsVersion: agreement.terms.version,
+      termsHash: agreement.terms.hash,
+      details: { ...(agreement.currentRunId ? { runId: agreement.currentRunId } : {}), ...details },
+    },
+  };
+}

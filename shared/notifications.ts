@@ -29,6 +29,8 @@ export const NOTIFICATION_TYPES = [
   'run.opened',
   'contribution.reminder',
   'contribution.deadline_near',
+  'contribution.accepted',
+  'contribution.rejected',
   'run.lapsed',
   'results.approval_needed',
   'results.ready',
@@ -154,6 +156,14 @@ const TEXTS: Record<NotificationType, (f: NotificationFacts, agreement: string) 
   'results.withheld': (f, a) => ({
     subject: `Results of ${a} were withheld`,
     text: `The results of ${a} were declined and will not be released.${f.reason ? ` Reason given: ${f.reason}` : ''}`,
+  }),
+  'contribution.accepted': (f, a) => ({
+    subject: `Your contribution to ${a} was accepted`,
+    text: `Your account list for ${a} passed validation${f.reason ? `: ${f.reason}` : ''}. It counts for this run; a newer valid upload before the deadline replaces it.`,
+  }),
+  'contribution.rejected': (f, a) => ({
+    subject: `Your contribution to ${a} was rejected`,
+    text: `Your account list for ${a} was not accepted${f.reason ? `: ${f.reason}` : ''}. Fix the file and upload it again${f.deadline ? ` before ${f.deadline}` : ' before the deadline'}; the run keeps waiting.`,
   }),
 };
 

@@ -13,7 +13,7 @@ const DAY_MS = 86_400_000;
 /** Approvers hear of a missing contribution this long before the deadline. */
 export const ESCALATION_BEFORE_DEADLINE_MS = 2 * DAY_MS;
 
-export const RUN_STATUSES = ['open', 'contributed', 'lapsed'] as const;
+export const RUN_STATUSES = ['open', 'contributed', 'lapsed', 'matched'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export const RunSchema = z
@@ -30,7 +30,21 @@ export const RunSchema = z
     remindersSent: z.array(z.iso.datetime()),
     escalationAt: z.iso.datetime().optional().describe('when the approvers of a side that has not contributed are told'),
     escalated: z.boolean(),
-    contributions: z.partialRecord(SideSchema, z.object({ acceptedAt: z.iso.datetime(), contributionId: z.string() })),
+    summary: z
+      .object({
+        pairs: z.int(),
+        byMethod: z.record(z.string(), z.int()),
+        nineBox: z.record(z.string(), z.record(z.string(), z.int())).describe("from the proposer's side: rows are the proposer's populations"),
+        rows: z.object({ proposer: z.int(), counterparty: z.int() }).describe('accepted rows read into the matcher'),
+        accounts: z.object({ proposer: z.int(), counterparty: z.int() }).describe('accounts after de-duplication'),
+        resultsKey: z.string().describe('the pairs as JSON Lines in the results bucket'),
+        matchedAt: z.iso.datetime(),
+      })
+      .optional(),
+    contributions: z.partialRecord(
+      SideSchema,
+      z.object({ acceptedAt: z.iso.datetime(), contributionId: z.string(), createdAt: z.iso.datetime().optional().describe('when its upload slot was made: the newest counts') }),
+    ),
   })
   .meta({ id: 'Run' });
 export type Run = z.output<typeof RunSchema>;
@@ -88,4 +102,30 @@ export function checkRun(run: Run, now: Date): RunCheck {
     run.deadline,
   ].sort();
   return { outcome: 'waiting', remindersDue, escalate, nextCheckAt: upcoming[0] ?? run.deadline };
+}
+
+/** A run as a party sees it: the schedule and which sides have contributed, never what. */
+export const RunViewSchema = z
+  .object({
+    id: RunIdSchema,
+    agreementId: z.string(),
+    status: z.enum(RUN_STATUSES),
+    openedAt: z.iso.datetime(),
+    deadline: z.iso.datetime(),
+    reminderTimes: z.array(z.iso.datetime()),
+    contributed: z.object({ proposer: z.boolean(), counterparty: z.boolean() }),
+  })
+  .meta({ id: 'RunView' });
+export type RunView = z.output<typeof RunViewSchema>;
+
+export function runView(run: Run): RunView {
+  return {
+    id: run.id,
+    agreementId: run.agreementId,
+    status: run.status,
+    openedAt: run.openedAt,
+    deadline: run.deadline,
+    reminderTimes: run.reminderTimes,
+    contributed: { proposer: run.contributions.proposer !== undefined, counterparty: run.contributions.counterparty !== undefined },
+  };
 }

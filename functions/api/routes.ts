@@ -7,8 +7,11 @@ import {
   CounterProposalRequestSchema,
   EndAgreementRequestSchema,
   ProposeAgreementRequestSchema,
+  RunIdSchema,
 } from '../../shared/agreement.ts';
 import { AuditEventSchema } from '../../shared/audit-chain.ts';
+import { ContributionSchema, UploadSlotRequestSchema, UploadSlotSchema } from '../../shared/contributions/contribution.ts';
+import { RunViewSchema } from '../../shared/run.ts';
 import {
   DeadLetterListSchema,
   PutWebhookRequestSchema,
@@ -71,6 +74,8 @@ export interface RouteDefinition {
   responses: readonly RouteResponse[];
   /** The handler starts, stops or answers the engagement workflow (the stack grants it exactly that). */
   signalsWorkflow?: true;
+  /** The handler signs upload slots: it may write contribution objects to the uploads bucket, nothing else there. */
+  signsUploads?: true;
 }
 
 const ANY_ROLE: readonly Role[] = ['admin', 'approver', 'contributor', 'viewer'];
@@ -78,6 +83,9 @@ const ANY_ROLE: readonly Role[] = ['admin', 'approver', 'contributor', 'viewer']
 const GOVERNING: readonly Role[] = ['admin', 'approver'];
 
 const AgreementParams = z.object({ agreementId: AgreementIdSchema });
+const RunParams = z.object({ agreementId: AgreementIdSchema, runId: RunIdSchema });
+/** Roles that may upload their company's account list. */
+const CONTRIBUTING: readonly Role[] = ['admin', 'contributor'];
 
 const ProposedAgreementSchema = AgreementSchema.extend({
   invitationCode: z.string().optional().describe('when inviting: the code the invitee signs up with, shown only in this response'),
@@ -254,6 +262,41 @@ export const ROUTES = [
     auth: ANY_ROLE,
     request: { params: AgreementParams },
     responses: [{ status: 200, description: 'the events, oldest first, and the verification', schema: AuditLogSchema }],
+  },
+  {
+    handler: 'create-upload-slot',
+    method: 'POST',
+    path: '/v1/agreements/{agreementId}/runs/{runId}/contributions',
+    summary: 'Ask for an upload slot for your account list: a presigned S3 POST for one file, valid 15 minutes, up to 512 MiB',
+    auth: CONTRIBUTING,
+    signsUploads: true,
+    request: { params: RunParams, body: UploadSlotRequestSchema },
+    responses: [
+      { status: 201, description: 'the contribution, awaiting its upload, and where to POST the file', schema: UploadSlotSchema },
+      { status: 404, description: 'no such run, or not a party' },
+      { status: 409, description: 'the run is not open for contributions (run_closed)' },
+    ],
+  },
+  {
+    handler: 'list-contributions',
+    method: 'GET',
+    path: '/v1/agreements/{agreementId}/runs/{runId}/contributions',
+    summary: "Your side's contributions to the run, newest last, with their validation reports; never the other side's",
+    auth: ANY_ROLE,
+    request: { params: RunParams },
+    responses: [{ status: 200, description: 'the contributions', schema: z.object({ contributions: z.array(ContributionSchema) }).meta({ id: 'ContributionList' }) }],
+  },
+  {
+    handler: 'get-run',
+    method: 'GET',
+    path: '/v1/agreements/{agreementId}/runs/{runId}',
+    summary: 'A run: its schedule, and whether each side has contributed',
+    auth: ANY_ROLE,
+    request: { params: RunParams },
+    responses: [
+      { status: 200, description: 'the run', schema: RunViewSchema },
+      { status: 404, description: 'no such run, or not a party' },
+    ],
   },
   {
     handler: 'put-webhook',

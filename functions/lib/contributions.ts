@@ -9,9 +9,17 @@ import { answerWait } from './workflow.ts';
  * Records that a party's contribution to the open run was accepted, and when
  * both are in, answers the workflow's wait. The upload validation of the next
  * issue calls this; until then it is the stand-in for "contribution accepted".
- * A later valid contribution of the same party replaces the earlier one.
+ * A later valid contribution of the same party (by the time its upload slot
+ * was made) replaces the earlier one.
  */
-export async function recordContributionAccepted(agreementId: string, runId: string, partnerId: string, contributionId: string, now: Date): Promise<Run> {
+export async function recordContributionAccepted(
+  agreementId: string,
+  runId: string,
+  partnerId: string,
+  contributionId: string,
+  now: Date,
+  createdAt: string = now.toISOString(),
+): Promise<Run> {
   const store = agreementStore();
   for (let attempt = 1; ; attempt += 1) {
     const stored = await store.get(agreementId);
@@ -21,7 +29,10 @@ export async function recordContributionAccepted(agreementId: string, runId: str
     if (run.status !== 'open' || Date.parse(run.deadline) <= now.getTime()) {
       throw new ConflictError(`run ${runId} is ${run.status === 'open' ? 'past its deadline' : run.status}: contributions are closed`, { code: 'run_closed' });
     }
-    const changed: Run = { ...run, contributions: { ...run.contributions, [side]: { acceptedAt: now.toISOString(), contributionId } }, version: run.version + 1 };
+    const current = run.contributions[side];
+    // Validation may finish out of order: an older upload never replaces a newer one.
+    if (current && (current.contributionId === contributionId || (current.createdAt ?? '') > createdAt)) return run;
+    const changed: Run = { ...run, contributions: { ...run.contributions, [side]: { acceptedAt: now.toISOString(), contributionId, createdAt } }, version: run.version + 1 };
     try {
       await store.saveRun(changed, run.version);
     } catch (error) {

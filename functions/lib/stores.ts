@@ -1,5 +1,6 @@
 import { ENV } from '../../infra/definitions.ts';
 import { DynamoAgreementStore } from '../store/agreement-store.ts';
+import { DynamoContributionStore } from '../store/contribution-store.ts';
 import { DynamoPartnerStore, type PartnerStore } from '../store/partner-store.ts';
 import { dynamodb } from './clients.ts';
 import { requireEnv } from './config.ts';
@@ -17,4 +18,11 @@ let agreements: DynamoAgreementStore | undefined;
 export function agreementStore(): DynamoAgreementStore {
   agreements ??= new DynamoAgreementStore(dynamodb, requireEnv(ENV.tableName));
   return agreements;
+}
+
+let contributions: DynamoContributionStore | undefined;
+
+export function contributionStore(): DynamoContributionStore {
+  contributions ??= new DynamoContributionStore(dynamodb, requireEnv(ENV.tableName));
+  return contributions;
 }

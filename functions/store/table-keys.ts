@@ -13,6 +13,7 @@
  * | agreement of a partner | PARTNER#<partnerId> | AGREEMENT#<id>      |
  * | run               | AGREEMENT#<id>         | RUN#<runId>           |
  * | workflow wait     | AGREEMENT#<id>         | WAIT#<what>           |
+ * | contribution      | AGREEMENT#<id>         | CONTRIB#<runId>#<ctbId> |
  * | audit event       | AGREEMENT#<id>         | AUDIT#<seq, 10 digits>|
  * | ledger entry      | AGREEMENT#<id>         | LEDGER#<entryId>      |
  * | outbox item       | PARTNER#<partnerId>    | OUTBOX#<occurredAt>#<evtId> (gsi1: OUTBOX#DUE / <dueAt>#<evtId> while due) |
@@ -37,6 +38,8 @@ export const keys = {
   auditEvent: (agreementId: string, seq: number): ItemKey => ({ pk: `AGREEMENT#${agreementId}`, sk: `AUDIT#${String(seq).padStart(10, '0')}` }),
   auditEventsPrefix: (agreementId: string) => ({ pk: `AGREEMENT#${agreementId}`, skPrefix: 'AUDIT#' }),
   run: (agreementId: string, runId: string): ItemKey => ({ pk: `AGREEMENT#${agreementId}`, sk: `RUN#${runId}` }),
+  contribution: (agreementId: string, runId: string, contributionId: string): ItemKey => ({ pk: `AGREEMENT#${agreementId}`, sk: `CONTRIB#${runId}#${contributionId}` }),
+  contributionsOfRunPrefix: (agreementId: string, runId: string) => ({ pk: `AGREEMENT#${agreementId}`, skPrefix: `CONTRIB#${runId}#` }),
   /** The task token of the workflow step waiting on this agreement for `what` (approvals, contributions). */
   wait: (agreementId: string, what: string): ItemKey => ({ pk: `AGREEMENT#${agreementId}`, sk: `WAIT#${what}` }),
   invitation: (codeHash: string): ItemKey => ({ pk: `INVITATION#${codeHash}`, sk: 'INVITATION' }),
@@ -63,6 +66,7 @@ export const ENTITY = {
   auditEvent: 'audit-event',
   invitation: 'invitation',
   run: 'run',
+  contribution: 'contribution',
   wait: 'wait',
   outbox: 'outbox',
   deadLetter: 'dead-letter',

@@ -109,13 +109,14 @@ export class ApiConstruct extends Construct {
     });
 
     const functions = new Map<string, AccordFunction>();
-    for (const route of ROUTES) {
+    for (const route of ROUTES as readonly RouteDefinition[]) {
       const fn = new AccordFunction(this, pascal(route.handler), {
         entry: `functions/api/${route.handler}.ts`,
         description: `Accord API: ${route.method} ${route.path}`,
       });
       const access = tableAccessOfRoute(route);
       if (access !== 'none') fn.bindTable(storage, access);
+      if (route.signsUploads) fn.bindBucket(storage, 'uploads', 'upload', 'contributions/');
       this.httpApi.addRoutes({
         path: route.path,
         methods: [HttpMethod[route.method]],

@@ -16,7 +16,8 @@ import { BUCKETS, type BucketRole, TABLE } from '../definitions.ts';
 /** What a function may do with the table. */
 export type TableAccess = 'read' | 'readWrite';
 /** What a function may do with the objects of a bucket; `write` is create, overwrite and delete. */
-export type BucketAccess = 'read' | 'write' | 'readWrite';
+/** `upload`: put new objects only (what a presigned upload needs); `write` may also delete. */
+export type BucketAccess = 'read' | 'upload' | 'write' | 'readWrite';
 
 export interface StorageConstructProps {
   /**
@@ -181,8 +182,8 @@ export class StorageConstruct extends Construct {
    */
   grantBucket(grantee: IGrantable, role: BucketRole, access: BucketAccess, keyPrefix = ''): Grant {
     const actions = [
-      ...(access === 'write' ? [] : BUCKET_READ_ACTIONS),
-      ...(access === 'read' ? [] : BUCKET_WRITE_ACTIONS),
+      ...(access === 'read' || access === 'readWrite' ? BUCKET_READ_ACTIONS : []),
+      ...(access === 'upload' ? ['s3:PutObject'] : access === 'read' ? [] : BUCKET_WRITE_ACTIONS),
     ];
     const grants = [
       Grant.addToPrincipal({ grantee, actions, resourceArns: [this.buckets[role].arnForObjects(`${keyPrefix}*`)] }),

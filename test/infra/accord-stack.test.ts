@@ -176,8 +176,8 @@ describe('the buckets', () => {
 describe('the functions', () => {
   it('all run Node.js 22 on arm64 with active tracing and their own retained-for-a-while log group', () => {
     const functions = ofType('AWS::Lambda::Function');
-    // One per route, the $default route, the notification dispatcher and the five engagement tasks.
-    expect(functions).toHaveLength(ROUTES.length + 2 + 5);
+    // One per route, the $default route, the notification dispatcher, the five engagement tasks and the upload validator.
+    expect(functions).toHaveLength(ROUTES.length + 2 + 5 + 1);
     for (const [id, fn] of functions) {
       expect(fn.Properties, id).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -281,12 +281,22 @@ describe('least privilege of the API functions', () => {
     expect((fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables).not.toHaveProperty(ENV.tableName);
   });
 
-  it('no API function may touch the buckets yet', () => {
-    const s3Actions = ofType('AWS::IAM::Policy')
-      .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
-      .flatMap(actionsOf)
-      .filter((a) => a.startsWith('s3:'));
-    expect(s3Actions).toEqual([]);
+  it('gives bucket access only to the upload-slot signer, the upload validator and the matcher, each only what it needs', () => {
+    const byRole = new Map<string, string[]>();
+    for (const [, policy] of ofType('AWS::IAM::Policy')) {
+      const role = /"Ref":"(\w+?)Role[0-9A-F]{8}"/.exec(JSON.stringify(policy.Properties.Roles))?.[1] ?? 'unknown';
+      for (const st of (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement) {
+        const s3Actions = actionsOf(st).filter((a) => a.startsWith('s3:'));
+        if (s3Actions.length === 0) continue;
+        expect(JSON.stringify(st.Resource)).toMatch(/\/(contributions|results)\/\*/);
+        byRole.set(role, [...(byRole.get(role) ?? []), ...s3Actions.map((a) => `${a} ${JSON.stringify(st.Resource).includes('/results/') ? 'results' : 'contributions'}`)]);
+      }
+    }
+    expect([...byRole.keys()].sort()).toEqual(['ApiCreateUploadSlot', 'ContributionsContributionUploaded', 'EngagementMatchRunFunction']);
+    expect(byRole.get('ApiCreateUploadSlot')).toEqual(['s3:PutObject contributions']);
+    expect(byRole.get('ContributionsContributionUploaded')?.every((a) => a.startsWith('s3:Get') && a.endsWith('contributions'))).toBe(true);
+    expect(byRole.get('EngagementMatchRunFunction')).toEqual(expect.arrayContaining(['s3:GetObject contributions', 's3:DeleteObject contributions', 's3:PutObject results']));
+    expect(byRole.get('EngagementMatchRunFunction')?.some((a) => a.startsWith('s3:Get') && a.endsWith('results'))).toBe(false);
   });
 });
 

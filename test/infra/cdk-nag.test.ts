@@ -73,6 +73,10 @@ describe('cdk-nag AwsSolutions on the Accord stack', () => {
         'AwsSolutions-APIG4',
         // The access-log bucket does not log into itself.
         'AwsSolutions-S1',
+        // Object ARNs of contribution uploads end in a wildcard.
+        'AwsSolutions-IAM5[Resource::<Arn>/contributions/*]',
+        // ... and of match results.
+        'AwsSolutions-IAM5[Resource::<Arn>/results/*]',
         // Step Functions invokes its task functions with any qualifier.
         'AwsSolutions-IAM5[Resource::<Arn>:*]',
         // Stopping an engagement names its execution: <state machine>:<agreement id>.

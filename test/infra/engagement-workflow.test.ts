@@ -59,7 +59,7 @@ describe('the engagement state machine', () => {
     expect(definition.QueryLanguage).toBe('JSONata');
     expect(definition.StartAt).toBe('AwaitApprovals');
     expect(Object.keys(definition.States).sort()).toEqual(
-      ['AwaitApprovals', 'Approved', 'OpenRun', 'AwaitContributions', 'CheckContributions', 'ContributionsOutcome', 'StartMatching', 'ExpireProposal', 'Ended', 'Lapsed'].sort(),
+      ['AwaitApprovals', 'Approved', 'OpenRun', 'AwaitContributions', 'CheckContributions', 'ContributionsOutcome', 'MatchRun', 'ExpireProposal', 'Ended', 'Lapsed'].sort(),
     );
     const awaitApprovals = definition.States.AwaitApprovals ?? {};
     expect(awaitApprovals.Resource).toBe('arn:ARN:states:::lambda:invoke.waitForTaskToken'); // the partition is a reference
@@ -92,6 +92,7 @@ describe('the engagement state machine', () => {
         'Accord API: POST /v1/agreements/{agreementId}/decline',
         'Accord API: POST /v1/agreements/{agreementId}/withdraw',
         'Accord engagement task: await-signal',
+        'Accord: validates an uploaded contribution',
       ].sort(),
     );
     for (const [id] of Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function')) {
@@ -116,6 +117,6 @@ describe('the engagement state machine', () => {
       .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
     const invoked: unknown[] = statements.filter((s) => actions([s]).includes('lambda:InvokeFunction')).flatMap((s): unknown[] => (Array.isArray(s.Resource) ? (s.Resource as unknown[]) : [s.Resource]));
     const targets = new Set(invoked.map((r) => JSON.stringify(r).match(/Engagement(\w+?)Function/)?.[1]));
-    expect([...targets].sort()).toEqual(['AwaitSignal', 'CheckContributions', 'ExpireProposal', 'OpenRun', 'StartMatching']);
+    expect([...targets].sort()).toEqual(['AwaitSignal', 'CheckContributions', 'ExpireProposal', 'MatchRun', 'OpenRun']);
   });
 });

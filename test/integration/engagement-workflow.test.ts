@@ -1,10 +1,15 @@
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sfn } from '../../functions/lib/clients.ts';
+import { s3, sfn } from '../../functions/lib/clients.ts';
+import { agreementStore, contributionStore } from '../../functions/lib/stores.ts';
+import { ENV } from '../../infra/definitions.ts';
+import { type Contribution, contributionObjectKey } from '../../shared/contributions/contribution.ts';
+import { newId } from '../../shared/ids.ts';
 import { recordContributionAccepted } from '../../functions/lib/contributions.ts';
 import { executionArnOf } from '../../functions/lib/workflow.ts';
 import { outboxStore } from '../../functions/notifications/stores.ts';
@@ -126,6 +131,20 @@ async function agreeOnTerms(acme: Company, globex: Company): Promise<Agreement> 
   });
 }
 
+/**
+ * A contribution as the upload path leaves it once validated (accepted, its
+ * file in the uploads bucket), counted for the run. The object-created event
+ * of the shared embedded stack finds it accepted already and leaves it alone.
+ */
+async function seedContribution(agreementId: string, runId: string, partnerId: string, side: 'proposer' | 'counterparty', csv: string): Promise<string> {
+  const now = virtualNow();
+  const contribution: Contribution = { id: newId('contribution'), agreementId, runId, partnerId, side, status: 'accepted', createdAt: now.toISOString() };
+  await contributionStore().create(contribution);
+  await s3.send(new PutObjectCommand({ Bucket: process.env[ENV.uploadsBucket], Key: contributionObjectKey(contribution), Body: csv }));
+  await recordContributionAccepted(agreementId, runId, partnerId, contribution.id, now, contribution.createdAt);
+  return contribution.id;
+}
+
 async function notificationTypes(partnerId: string): Promise<string[]> {
   const entries = await outboxStore().listNotifications(partnerId, 100);
   return entries
@@ -196,22 +215,33 @@ describe('an engagement on the virtual clock', () => {
     expect(reminderMails).toHaveLength(6);
   });
 
-  it('moves to matching when both contribute before the deadline', async () => {
+  it('matches when both contribute before the deadline, keeps the results and deletes the raw uploads', async () => {
     const [acme, globex] = [await company('Acme'), await company('Globex')];
     const agreement = await agreeOnTerms(acme, globex);
     const runId = agreement.currentRunId ?? '';
     await workflows.service.advance(2 * DAY);
-    await recordContributionAccepted(agreement.id, runId, acme.id, 'ctb_stub_acme', virtualNow());
+    const mine = await seedContribution(agreement.id, runId, acme.id, 'proposer', 'Account Name,Website,Type\nInitech,initech.com,Customer\nHooli,https://www.hooli.com,Prospect\nUmbrella Corp,,Customer\n');
     expect((await read(agreement.id, acme)).status).toBe('awaiting_contributions');
-    await recordContributionAccepted(agreement.id, runId, globex.id, 'ctb_stub_globex', virtualNow());
-    const matching = await eventually('matching', async () => {
+    await seedContribution(agreement.id, runId, globex.id, 'counterparty', 'Company;Domain;Stage\nInitech Inc.;www.initech.com;Open Opportunity\nUmbrella Corporation;;Customer\nPied Piper;piedpiper.com;Customer\n');
+    const released = await eventually('the matched results', async () => {
       const current = await read(agreement.id, acme);
-      return current.status === 'matching' ? current : undefined;
+      return current.status === 'awaiting_release' ? current : undefined;
     });
-    expect(matching.status).toBe('matching');
+    expect(released.status).toBe('awaiting_release');
     expect(await eventually('the execution to end', async () => ((await executionStatus(agreement.id)) === 'SUCCEEDED' ? 'SUCCEEDED' : undefined))).toBe('SUCCEEDED');
+
+    const run = await agreementStore().getRun(agreement.id, runId);
+    expect(run?.status).toBe('matched');
+    expect(run?.summary).toMatchObject({ pairs: 2, byMethod: { domain: 1, name: 1 }, rows: { proposer: 3, counterparty: 3 } });
+    expect(run?.summary?.nineBox.customer).toEqual({ customer: 1, opportunity: 1, prospect: 0 });
+    const results = await s3.send(new GetObjectCommand({ Bucket: process.env[ENV.resultsBucket], Key: run?.summary?.resultsKey }));
+    const lines = (await results.Body?.transformToString())?.trim().split('\n') ?? [];
+    expect(lines.map((line) => (JSON.parse(line) as { method: string }).method).sort()).toEqual(['domain', 'name']);
+    // The terms' default retention deletes the raw uploads once matched.
+    await expect(s3.send(new GetObjectCommand({ Bucket: process.env[ENV.uploadsBucket], Key: contributionObjectKey({ agreementId: agreement.id, runId, id: mine }) }))).rejects.toThrow();
     // Only the day 1 reminder went out before both contributed.
     expect((await notificationTypes(globex.id)).filter((type) => type.startsWith('contribution.reminder'))).toEqual(['contribution.reminder:1']);
+    expect(await notificationTypes(globex.id)).toContain('results.approval_needed');
   });
 
   it('stops the execution when a party withdraws', async () => {

@@ -14,11 +14,12 @@ import { join } from 'node:path';
 import { startEmbeddedServices } from '../../local/embedded-services.ts';
 import { startLocalWorkflows } from '../../local/local-stack.ts';
 import { provisionStorage } from '../../local/provision.ts';
+import { deliverObjectCreated } from '../../local/s3-events.ts';
 
 export default async function setup(): Promise<() => Promise<void>> {
   const dataDir = await mkdtemp(join(tmpdir(), 'accord-test-stack-'));
   const started = performance.now();
-  const services = await startEmbeddedServices({ dataDir });
+  const services = await startEmbeddedServices({ dataDir, onObjectCreated: deliverObjectCreated });
   try {
     await provisionStorage(services);
   } catch (error) {
@@ -33,7 +34,8 @@ export default async function setup(): Promise<() => Promise<void>> {
     await services.stop();
     throw error;
   }
-  const environment = { ...services.environment, ...workflows.environment };
+  // A smaller upload limit than production's 512 MiB, so the tests can upload a file over it.
+  const environment = { ...services.environment, ...workflows.environment, ACCORD_MAX_UPLOAD_BYTES: String(16 * 1024 * 1024) };
   const previous = Object.fromEntries(Object.keys(environment).map((name) => [name, process.env[name]]));
   Object.assign(process.env, environment);
   if (process.env.ACCORD_DEBUG_STACK) {

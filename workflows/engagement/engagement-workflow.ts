@@ -31,8 +31,8 @@ export interface EngagementWorkflowProps {
 }
 
 /**
- * The engagement of one agreement, from proposal to the end of contributions
- * (matching and release follow in later issues), as a Standard state machine
+ * The engagement of one agreement, from proposal to matched results awaiting
+ * release (result approval and release follow), as a Standard state machine
  * in JSONata. People are waited for with `.waitForTaskToken` tasks whose token
  * the task function keeps on the agreement; the API answers it. Every step
  * takes its time from the state's entry time, so a virtual clock drives the
@@ -41,12 +41,12 @@ export interface EngagementWorkflowProps {
  *   AwaitApprovals ──(both approved)──> OpenRun ─> AwaitContributions ⇄ CheckContributions
  *        │ timeout: ExpireProposal              (timeout: reminders, escalation)   │
  *        └─(declined, withdrawn)─> Ended              lapsed <─ deadline ──────────┤
- *                                                    StartMatching <─ both in ─────┘
+ *                                                         MatchRun <─ both in ─────┘
  */
 export class EngagementWorkflow extends Construct {
   readonly stateMachine: StateMachine;
   readonly stateMachineName: string;
-  readonly functions: Record<'awaitSignal' | 'openRun' | 'checkContributions' | 'startMatching' | 'expireProposal', AccordFunction>;
+  readonly functions: Record<'awaitSignal' | 'openRun' | 'checkContributions' | 'matchRun' | 'expireProposal', AccordFunction>;
 
   constructor(scope: Construct, id: string, props: EngagementWorkflowProps) {
     super(scope, id);
@@ -59,10 +59,19 @@ export class EngagementWorkflow extends Construct {
       awaitSignal: task('AwaitSignal', 'await-signal'),
       openRun: task('OpenRun', 'open-run'),
       checkContributions: task('CheckContributions', 'check-contributions'),
-      startMatching: task('StartMatching', 'start-matching'),
+      // Streams both contributions and matches them in memory: minutes and gigabytes for a million rows a side.
+      matchRun: new AccordFunction(this, 'MatchRunFunction', {
+        entry: 'functions/tasks/match-run.ts',
+        description: 'Accord engagement task: match-run',
+        timeout: Duration.minutes(15),
+        memorySize: 3008,
+      })
+        .bindTable(props.storage, 'readWrite')
+        .bindBucket(props.storage, 'uploads', 'readWrite', 'contributions/')
+        .bindBucket(props.storage, 'results', 'write', 'results/'),
       expireProposal: task('ExpireProposal', 'expire-proposal'),
     };
-    const { awaitSignal, openRun, checkContributions, startMatching, expireProposal } = this.functions;
+    const { awaitSignal, openRun, checkContributions, matchRun, expireProposal } = this.functions;
 
     const now = '{% $states.context.State.EnteredTime %}';
     const agreementId = '{% $states.input.agreementId %}';
@@ -71,7 +80,12 @@ export class EngagementWorkflow extends Construct {
 
     const ended = new Succeed(this, 'Ended', { queryLanguage: QueryLanguage.JSONATA });
     const lapsed = new Succeed(this, 'Lapsed', { queryLanguage: QueryLanguage.JSONATA });
-    const contributionsIn = invoke('StartMatching', startMatching, { agreementId, now }, { agreementId, status: '{% $states.result.Payload.status %}' });
+    const contributionsIn = invoke(
+      'MatchRun',
+      matchRun,
+      { agreementId, runId: '{% $states.input.runId %}', now },
+      { agreementId, runId: '{% $states.input.runId %}', status: '{% $states.result.Payload.status %}', pairs: '{% $states.result.Payload.pairs %}' },
+    );
     const expire = invoke('ExpireProposal', expireProposal, { agreementId, now }, { agreementId, status: '{% $states.result.Payload.status %}' }).next(ended);
 
     const awaitContributions = LambdaInvoke.jsonata(this, 'AwaitContributions', {
@@ -154,6 +168,11 @@ export class EngagementWorkflow extends Construct {
         });
       }
     }
+  }
+
+  /** Lets the function answer this state machine's task tokens, nothing more (e.g. when both contributions are in). */
+  grantAnswer(fn: AccordFunction): void {
+    this.stateMachine.grantTaskResponse(fn);
   }
 
   /** Lets the function start and stop engagements and answer this state machine's task tokens, nothing more. */

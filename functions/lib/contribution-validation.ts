@@ -1,0 +1,85 @@
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
+import { termsOf } from '../../shared/agreement.ts';
+import { type Contribution, maxUploadBytes } from '../../shared/contributions/contribution.ts';
+import { validateContribution } from '../../shared/contributions/validate.ts';
+import { AccordError } from '../../shared/errors.ts';
+import { buildNotification, deterministicEventId } from '../../shared/notifications.ts';
+import { outboxStore } from '../notifications/stores.ts';
+import { s3 } from './clients.ts';
+import { recordContributionAccepted } from './contributions.ts';
+import { logger } from './logger.ts';
+import { agreementStore, contributionStore } from './stores.ts';
+
+export interface UploadedObject {
+  bucket: string;
+  key: string;
+  size: number;
+}
+
+/**
+ * Validates an uploaded contribution as the object-created event announces
+ * it: streams the object (never loads it whole), writes the report, tells the
+ * partner, and when accepted counts it for the run (which may wake the
+ * workflow). A duplicated or late event finds the contribution past
+ * `awaiting_upload` and changes nothing.
+ */
+export async function validateUploadedContribution(ids: { agreementId: string; runId: string; contributionId: string }, object: UploadedObject, now: Date): Promise<Contribution | undefined> {
+  const contributions = contributionStore();
+  const contribution = await contributions.get(ids.agreementId, ids.runId, ids.contributionId);
+  if (!contribution || contribution.status !== 'awaiting_upload') return undefined;
+  const validating: Contribution = { ...contribution, status: 'validating', uploadedAt: now.toISOString() };
+  if (!(await contributions.transition(validating, ['awaiting_upload']))) return undefined;
+
+  const stored = await agreementStore().get(ids.agreementId);
+  if (!stored) throw new Error(`agreement ${ids.agreementId} of contribution ${ids.contributionId} does not exist`);
+  const terms = termsOf(stored.agreement.terms);
+  const report =
+    object.size > maxUploadBytes()
+      ? undefined
+      : await validateContribution((await s3.send(new GetObjectCommand({ Bucket: object.bucket, Key: object.key }))).Body as Readable, {
+          maxBytes: maxUploadBytes(),
+          populations: terms.populations[contribution.side],
+          ...(contribution.columnMapping ? { columnMapping: contribution.columnMapping } : {}),
+          ...(contribution.populationValues ? { populationValues: contribution.populationValues } : {}),
+          ...(contribution.defaultPopulation ? { defaultPopulation: contribution.defaultPopulation } : {}),
+        });
+  const finalReport = report ?? {
+    verdict: 'rejected' as const,
+    reason: `the file has ${object.size} bytes; the limit is ${maxUploadBytes()}`,
+    rowsRead: 0,
+    accepted: 0,
+    rejected: 0,
+    rejections: [],
+    populations: {},
+    columns: {},
+    delimiter: ',',
+    bytes: object.size,
+  };
+  const done: Contribution = { ...validating, status: finalReport.verdict, validatedAt: new Date().toISOString(), report: finalReport };
+  await contributions.transition(done, ['validating']);
+
+  const summary =
+    finalReport.verdict === 'accepted'
+      ? `${finalReport.accepted} of ${finalReport.rowsRead} rows accepted`
+      : (finalReport.reason ?? 'the file did not pass validation');
+  await outboxStore().enqueue(
+    buildNotification(
+      finalReport.verdict === 'accepted' ? 'contribution.accepted' : 'contribution.rejected',
+      { partnerId: contribution.partnerId, agreementId: contribution.agreementId, runId: contribution.runId, reason: summary, data: { contributionId: contribution.id } },
+      now,
+      { id: deterministicEventId('contribution', contribution.id, finalReport.verdict) },
+    ),
+  );
+
+  if (finalReport.verdict === 'accepted') {
+    try {
+      await recordContributionAccepted(ids.agreementId, ids.runId, contribution.partnerId, contribution.id, now, contribution.createdAt);
+    } catch (error) {
+      // Accepted, but the run closed meanwhile (deadline, withdrawal): the report stands, the run is not changed.
+      if (!(error instanceof AccordError)) throw error;
+      logger.warn('accepted contribution not counted', { contributionId: contribution.id, reason: error.message });
+    }
+  }
+  return done;
+}
