@@ -20,6 +20,7 @@ import { idPattern, newId, randomToken } from './ids.ts';
 
 export const NOTIFICATION_TYPES = [
   'agreement.proposed',
+  'agreement.invited',
   'agreement.countered',
   'agreement.approval_needed',
   'agreement.approved',
@@ -50,8 +51,10 @@ export const NotificationIdSchema = z.string().regex(idPattern('event'), 'must b
 export interface Notification {
   /** `evt_...`: unique per notification; receivers de-duplicate on it (a webhook may be delivered more than once). */
   id: string;
-  /** The partner the notification is for. */
+  /** The partner the notification is for (for an invitation: the inviting partner, in whose outbox it waits). */
   partnerId: string;
+  /** Set when the recipient is not a partner yet (an invitation): the e-mail goes here, and no webhook is called. */
+  recipientEmail?: string;
   type: NotificationType;
   agreementId?: string;
   /** ISO-8601 UTC. */
@@ -68,6 +71,7 @@ export const NotificationSchema = z
   .object({
     id: NotificationIdSchema,
     partnerId: z.string(),
+    recipientEmail: z.string().optional(),
     type: NotificationTypeSchema,
     agreementId: z.string().optional(),
     occurredAt: z.iso.datetime(),
@@ -91,10 +95,13 @@ export interface NotificationFacts {
   reminderDay?: number;
   /** Why, for declines, withdrawals and withheld results. */
   reason?: string;
+  /** The code an invited company signs up with. */
+  invitationCode?: string;
 }
 
 export interface NotificationInput extends NotificationFacts {
   partnerId: string;
+  recipientEmail?: string;
   agreementId?: string;
   /** Extra machine-readable facts; merged over the facts above. */
   data?: Record<string, JsonValue>;
@@ -104,6 +111,10 @@ const TEXTS: Record<NotificationType, (f: NotificationFacts, agreement: string) 
   'agreement.proposed': (f, a) => ({
     subject: `${f.counterpartyName ?? 'A partner'} proposes an account-mapping agreement`,
     text: `${f.counterpartyName ?? 'A partner'} proposed ${a} to you. Read its terms and approve them, propose changes, or decline.`,
+  }),
+  'agreement.invited': (f, a) => ({
+    subject: `${f.counterpartyName ?? 'A company'} invites you to an account-mapping agreement on Accord`,
+    text: `${f.counterpartyName ?? 'A company'} proposed ${a} to your company and invited you to join Accord to review it. Sign up (POST /v1/partners) with this address as the contact e-mail and the invitation code ${f.invitationCode ?? '(in the invitation)'}; your company then becomes the counterparty and can read the terms, approve them, propose changes or decline. The code is valid for 30 days. Nothing is shared before both sides approve.`,
   }),
   'agreement.countered': (f, a) => ({
     subject: `${f.counterpartyName ?? 'Your partner'} proposed new terms`,
@@ -179,7 +190,7 @@ function oneLine(text: string, max: number): string {
 
 /** Builds a notification of `type` for one recipient, with its plain-language subject and text. */
 export function buildNotification(type: NotificationType, input: NotificationInput, occurredAt: Date, options: { id?: string } = {}): Notification {
-  const { partnerId, agreementId, data, ...facts } = input;
+  const { partnerId, recipientEmail, agreementId, data, ...facts } = input;
   const cleanFacts: NotificationFacts = {
     ...facts,
     ...(facts.counterpartyName !== undefined ? { counterpartyName: oneLine(facts.counterpartyName, 200) } : {}),
@@ -192,6 +203,7 @@ export function buildNotification(type: NotificationType, input: NotificationInp
   return {
     id: options.id ?? newId('event'),
     partnerId,
+    ...(recipientEmail ? { recipientEmail } : {}),
     type,
     ...(agreementId ? { agreementId } : {}),
     occurredAt: occurredAt.toISOString(),

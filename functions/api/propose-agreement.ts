@@ -10,9 +10,12 @@ import { requireEnv } from '../lib/config.ts';
 import { agreementStore, partnerStore } from '../lib/stores.ts';
 import { ENV } from '../../infra/definitions.ts';
 import { invitationPut } from '../store/agreement-store.ts';
+import { outboxPut } from '../store/outbox-store.ts';
+import { buildNotification } from '../../shared/notifications.ts';
 import { routeByHandler } from './routes.ts';
 
 export const handler = apiHandler(routeByHandler('propose-agreement'), async ({ body, caller }) => {
+  const proposer = await partnerStore().getPartner(caller.partnerId);
   if (body.counterpartyId !== undefined && !(await partnerStore().getPartner(body.counterpartyId))) {
     throw new NotFoundError(`no partner ${body.counterpartyId} is on Accord; invite the company by e-mail with inviteEmail instead`, {
       details: [{ path: 'counterpartyId', message: 'is not a partner' }],
@@ -37,6 +40,19 @@ export const handler = apiHandler(routeByHandler('propose-agreement'), async ({ 
         ? [invitationPut(requireEnv(ENV.tableName), invitation.codeHash, { agreementId: agreement.id, email: body.inviteEmail ?? '', expiresAt: invitation.expiresAt })]
         : []),
       ...announce('agreement.proposed', [agreement.counterpartyId], { agreementId: agreement.id, termsVersion: 1 }, now, [agreement.id]),
+      // The invitation goes to the invited address, from the proposer's outbox.
+      ...(invitation && body.inviteEmail
+        ? [
+            outboxPut(
+              requireEnv(ENV.tableName),
+              buildNotification(
+                'agreement.invited',
+                { partnerId: caller.partnerId, recipientEmail: body.inviteEmail, agreementId: agreement.id, counterpartyName: proposer?.name, invitationCode: invitation.code },
+                now,
+              ),
+            ),
+          ]
+        : []),
     ],
   });
   // The engagement waits for both approvals from now on.

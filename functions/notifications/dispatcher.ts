@@ -164,12 +164,14 @@ export class Dispatcher {
     const { notification } = entry;
     try {
       if (channel === 'email') {
-        const partner = await this.deps.partners.getPartner(notification.partnerId);
-        if (!partner?.contactEmail) return 'skipped';
-        const raw = renderEml(notification, { from: this.deps.mailFrom, to: partner.contactEmail });
-        await this.deps.mailer.send({ notification, from: this.deps.mailFrom, to: partner.contactEmail, raw });
-        return { outcome: { ok: true }, destination: partner.contactEmail };
+        const to = notification.recipientEmail ?? (await this.deps.partners.getPartner(notification.partnerId))?.contactEmail;
+        if (!to) return 'skipped';
+        const raw = renderEml(notification, { from: this.deps.mailFrom, to });
+        await this.deps.mailer.send({ notification, from: this.deps.mailFrom, to, raw });
+        return { outcome: { ok: true }, destination: to };
       }
+      // A notification for someone who is not a partner yet goes by e-mail only.
+      if (notification.recipientEmail) return 'skipped';
       const webhook = await this.deps.webhooks.getWebhook(notification.partnerId);
       if (!webhook) return 'skipped';
       const body = webhookBody(notification);

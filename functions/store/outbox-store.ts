@@ -254,6 +254,7 @@ export function toOutboxEntry(item: Record<string, unknown>): OutboxEntry {
   const notification: Notification = {
     id: String(item.id),
     partnerId: String(item.partnerId),
+    ...(typeof item.recipientEmail === 'string' ? { recipientEmail: item.recipientEmail } : {}),
     type: item.type as NotificationType,
     ...(typeof item.agreementId === 'string' ? { agreementId: item.agreementId } : {}),
     occurredAt: String(item.occurredAt),

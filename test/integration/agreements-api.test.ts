@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../infra/definitions.ts';
 import { ROUTES } from '../../functions/api/routes.ts';
+import { outboxStore } from '../../functions/notifications/stores.ts';
 import type { ApiServer } from '../../local/api-server.ts';
 import { type ApiClient, startTestApi, uniqueSignUp } from '../support/api-client.ts';
 
@@ -213,6 +214,11 @@ describe('invitations', () => {
     const code = proposed.body.invitationCode ?? '';
     expect(code).toMatch(/^inv_[0-9a-z]{32}$/);
     expect((await read(proposed.body.id, acme)).invitationCode).toBeUndefined();
+    // The invitation waits in the proposer's outbox, addressed to the invited e-mail, with the code.
+    const outbox = await outboxStore().listNotifications(acme.id, 20);
+    const invitation = outbox.find((entry) => entry.notification.type === 'agreement.invited');
+    expect(invitation?.notification.recipientEmail).toBe(invitee.contactEmail);
+    expect(invitation?.notification.text).toContain(code);
 
     const wrongAddress = await api.call('POST', '/v1/partners', { body: { ...invitee, contactEmail: `someone@${invitee.domain}x`, invitationCode: code } });
     expectError(wrongAddress, 400, 'invalid_invitation');
