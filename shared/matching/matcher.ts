@@ -228,6 +228,8 @@ export interface Leftover {
   domainKey?: string;
   nameKey: string;
   country?: string;
+  /** Position in its side's canonical order (name without spaces, then id), set by `partitionBlocks`. */
+  order?: number;
 }
 
 export interface DomainStage {
@@ -355,7 +357,7 @@ export function matchShard(a: AccountTable, b: AccountTable, options: MatchOptio
 /** A block's members are compared all against all up to this many comparisons; larger blocks by sorted neighbourhood. */
 export const FULL_BLOCK_COMPARISONS = 100;
 /** In a large block, each name is compared with this many nearest names of the other side in sorted order. */
-export const NEIGHBOURHOOD = 6;
+export const NEIGHBOURHOOD = 2;
 
 /**
  * The block keys of a name key: its longest token (the alphabetically first
@@ -383,13 +385,33 @@ export interface BlockShard {
   b: Leftover[];
 }
 
-/** Splits both sides' leftovers into block shards by `shardOf(blockKey)`; a leftover goes to every shard one of its blocks falls in. */
+const compactOf = (nameKey: string) => nameKey.replaceAll(' ', '');
+
+/**
+ * Each side's leftovers in canonical order: by name without spaces, then id.
+ * Whatever the number of shards, every block then lists its members in this
+ * order, so the sorted neighbourhood needs no sort of its own.
+ */
+function canonicalOrder(left: readonly Leftover[]): Leftover[] {
+  const keyed = left.map((leftover) => ({ leftover, compact: compactOf(leftover.nameKey) }));
+  keyed.sort((x, y) => compareStrings(x.compact, y.compact) || compareStrings(x.leftover.id, y.leftover.id));
+  return keyed.map(({ leftover }, n) => {
+    leftover.order = n;
+    return leftover;
+  });
+}
+
+/**
+ * Splits both sides' leftovers into block shards by `shardOf(blockKey)`; a
+ * leftover goes to every shard one of its blocks falls in. Sets each
+ * leftover's `order`.
+ */
 export function partitionBlocks(leftA: readonly Leftover[], leftB: readonly Leftover[], shards: number): BlockShard[] {
   const parts: BlockShard[] = Array.from({ length: shards }, () => ({ blocks: new Map(), a: [], b: [] }));
   const place = (left: readonly Leftover[], side: 'a' | 'b') => {
     const lastIndex = new Int32Array(shards).fill(-1);
     const seenAt = new Int32Array(shards).fill(-1);
-    left.forEach((leftover, n) => {
+    canonicalOrder(left).forEach((leftover, n) => {
       for (const key of blockKeys(leftover.nameKey)) {
         const shard = shardOf(key, shards);
         const part = parts[shard]!;
@@ -472,22 +494,22 @@ export function matchBlockShard(shard: BlockShard, options: MatchOptions = DEFAU
       for (const i of block.a) for (const j of block.b) consider(i, j);
       continue;
     }
-    // Sorted neighbourhood: both sides in one order by compact name; each
-    // name meets the nearest NEIGHBOURHOOD names of the other side after it.
-    const members: { side: 0 | 1; index: number; compact: string }[] = [];
-    for (const i of block.a) members.push({ side: 0, index: i, compact: pa[i]!.compact });
-    for (const j of block.b) members.push({ side: 1, index: j, compact: pb[j]!.compact });
-    members.sort((x, y) => (x.compact < y.compact ? -1 : x.compact > y.compact ? 1 : x.side - y.side || x.index - y.index));
-    for (let m = 0; m < members.length; m++) {
-      const x = members[m]!;
-      let met = 0;
-      for (let n = m + 1; n < members.length && met < NEIGHBOURHOOD; n++) {
-        const y = members[n]!;
-        if (y.side === x.side) continue;
-        met++;
-        if (x.side === 0) consider(x.index, y.index);
-        else consider(y.index, x.index);
-      }
+    // Sorted neighbourhood: both sides' members are already in canonical
+    // order (name without spaces, then id); in their merged order (A before
+    // B on equal names) each name meets the nearest NEIGHBOURHOOD names of
+    // the other side after it.
+    const { a: ia, b: ib } = block;
+    let j = 0;
+    for (const i of ia) {
+      const compact = pa[i]!.compact;
+      while (j < ib.length && pb[ib[j]!]!.compact < compact) j++;
+      for (let k = j; k < ib.length && k < j + NEIGHBOURHOOD; k++) consider(i, ib[k]!);
+    }
+    let i = 0;
+    for (const jb of ib) {
+      const compact = pb[jb]!.compact;
+      while (i < ia.length && pa[ia[i]!]!.compact <= compact) i++;
+      for (let k = i; k < ia.length && k < i + NEIGHBOURHOOD; k++) consider(ia[k]!, jb);
     }
   }
   return out;
@@ -643,21 +665,19 @@ export function scoreNames(nameA: string, nameB: string): number {
 // Merge: assignment, order, output
 
 /**
- * One partner per account: candidates best first (score, then A's id, then
- * B's id), each taken when neither account is taken yet. Candidates found in
- * several blocks or shards count once.
+ * One partner per account: candidates best first (score, then A's and B's
+ * canonical order), each taken when neither account is taken yet. Candidates
+ * found in several blocks or shards count once.
  */
 export function assignNames(candidates: readonly Candidate[]): MatchPair[] {
-  const unique = new Map<string, Candidate>();
-  for (const candidate of candidates) unique.set(`${candidate.a.id}\u0000${candidate.b.id}`, candidate);
-  const sorted = [...unique.values()].sort((x, y) => y.score - x.score || compareStrings(x.a.id, y.a.id) || compareStrings(x.b.id, y.b.id));
-  const takenA = new Set<string>();
-  const takenB = new Set<string>();
+  const sorted = [...candidates].sort((x, y) => y.score - x.score || x.a.order! - y.a.order! || x.b.order! - y.b.order!);
+  const takenA = new Set<number>();
+  const takenB = new Set<number>();
   const pairs: MatchPair[] = [];
   for (const { a, b, score } of sorted) {
-    if (takenA.has(a.id) || takenB.has(b.id)) continue;
-    takenA.add(a.id);
-    takenB.add(b.id);
+    if (takenA.has(a.order!) || takenB.has(b.order!)) continue;
+    takenA.add(a.order!);
+    takenB.add(b.order!);
     pairs.push({ a: a.refs, b: b.refs, method: 'name', score, keys: { nameA: a.nameKey, nameB: b.nameKey }, cell: [POPULATIONS[a.rank]!, POPULATIONS[b.rank]!] });
   }
   return pairs;
