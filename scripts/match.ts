@@ -14,63 +14,10 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type AccountRow, validateContribution, type ValidationOptions, type ValidationReport } from '../shared/contributions/validate.ts';
-import { domainKey } from '../shared/matching/domain-key.ts';
-import { AccountTable, type MatchOptions, type MatchResult, matchAccounts, nineBox, type NineBox, pairsToJsonLines } from '../shared/matching/matcher.ts';
-import { nameKey } from '../shared/matching/name-key.ts';
+import type { ValidationReport } from '../shared/contributions/validate.ts';
+import { type MatchOptions, type MatchResult, matchAccounts, nineBox, type NineBox, pairsToJsonLines } from '../shared/matching/matcher.ts';
+import { readSide } from '../shared/matching/pipeline.ts';
 import { parseTerms } from '../shared/terms.ts';
-
-// ---------------------------------------------------------------------------
-// Normalisation of a validated row
-
-/** Country-code TLDs that companies everywhere use as generic ones: they say nothing of a country. */
-const GENERIC_CCTLDS = new Set(['ai', 'io', 'co', 'me', 'tv', 'ly', 'fm', 'gg', 'to', 'cc', 'ws', 'sh', 'ac', 'am', 'la', 'nu', 'so', 'vc', 'xyz']);
-
-/**
- * The matcher's country: an ISO 3166 alpha-2 code when the row's country is
- * written as one (any case; UK is GB), else the country of the domain's
- * country-code TLD (acme.de: DE) when the row has no country at all; unknown
- * otherwise. A country only ever keeps two names apart, so unknown is safe.
- */
-export function countryKey(country: string | undefined, domain: string | undefined): string | undefined {
-  const written = country?.trim() ?? '';
-  if (written !== '') {
-    const code = written.toUpperCase();
-    if (!/^[A-Z]{2}$/.test(code)) return undefined;
-    return code === 'UK' ? 'GB' : code;
-  }
-  if (domain === undefined) return undefined;
-  const tld = domain.slice(domain.lastIndexOf('.') + 1);
-  if (tld.length !== 2 || GENERIC_CCTLDS.has(tld) || !/^[a-z]{2}$/.test(tld)) return undefined;
-  return tld === 'uk' ? 'GB' : tld.toUpperCase();
-}
-
-/** A validated row as the matcher's input. */
-export function normaliseRow(row: AccountRow): { ref: string; population: AccountRow['population']; domainKey?: string; nameKey: string; country?: string } {
-  const domain = (row.website ? domainKey(row.website) : undefined) ?? (row.email ? domainKey(row.email) : undefined);
-  const country = countryKey(row.country, domain);
-  return {
-    ref: row.ref,
-    population: row.population,
-    nameKey: nameKey(row.name),
-    ...(domain === undefined ? {} : { domainKey: domain }),
-    ...(country === undefined ? {} : { country }),
-  };
-}
-
-export interface ReadSide {
-  table: AccountTable;
-  report: ValidationReport;
-  ms: number;
-}
-
-/** Validates and normalises one contribution into an account table. */
-export async function readSide(input: AsyncIterable<Uint8Array> | NodeJS.ReadableStream, options: ValidationOptions = {}): Promise<ReadSide> {
-  const started = performance.now();
-  const table = new AccountTable();
-  const report = await validateContribution(input, options, (row) => table.add(normaliseRow(row)));
-  return { table: report.verdict === 'accepted' ? table : new AccountTable(), report, ms: Math.round(performance.now() - started) };
-}
 
 // ---------------------------------------------------------------------------
 // The dry run

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AccountTable, DEFAULT_MATCH_OPTIONS, matchAccounts, type MatchResult } from '../../shared/matching/matcher.ts';
 import { parseTerms } from '../../shared/terms.ts';
-import { readSide } from '../../scripts/match.ts';
+import { readSide } from '../../shared/matching/pipeline.ts';
 import { type Dataset, generateDataset, type Quality, scorePairs } from './generator.ts';
 
 /**
