@@ -11,6 +11,9 @@ import { recordContributionAccepted } from './contributions.ts';
 import { logger } from './logger.ts';
 import { agreementStore, contributionStore } from './stores.ts';
 
+/** Longer than the validating function's timeout (15 minutes): a validation older than this has died. */
+export const ABANDONED_AFTER_MS = 16 * 60 * 1000;
+
 export interface UploadedObject {
   bucket: string;
   key: string;
@@ -27,9 +30,12 @@ export interface UploadedObject {
 export async function validateUploadedContribution(ids: { agreementId: string; runId: string; contributionId: string }, object: UploadedObject, now: Date): Promise<Contribution | undefined> {
   const contributions = contributionStore();
   const contribution = await contributions.get(ids.agreementId, ids.runId, ids.contributionId);
-  if (!contribution || contribution.status !== 'awaiting_upload') return undefined;
-  const validating: Contribution = { ...contribution, status: 'validating', uploadedAt: now.toISOString() };
-  if (!(await contributions.transition(validating, ['awaiting_upload']))) return undefined;
+  if (!contribution) return undefined;
+  // A validation that died half-way (the function timed out or crashed) is taken over once it is surely dead.
+  const abandoned = contribution.status === 'validating' && Date.parse(contribution.uploadedAt ?? '') < Date.now() - ABANDONED_AFTER_MS;
+  if (contribution.status !== 'awaiting_upload' && !abandoned) return undefined;
+  const validating: Contribution = { ...contribution, status: 'validating', uploadedAt: new Date().toISOString() };
+  if (!(await contributions.transition(validating, [contribution.status]))) return undefined;
 
   const stored = await agreementStore().get(ids.agreementId);
   if (!stored) throw new Error(`agreement ${ids.agreementId} of contribution ${ids.contributionId} does not exist`);

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agreementStore } from '../../functions/lib/stores.ts';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import type { S3EventRecord } from 'aws-lambda';
+import { handler } from '../../functions/events/contribution-uploaded.ts';
+import { s3 } from '../../functions/lib/clients.ts';
+import { agreementStore, contributionStore } from '../../functions/lib/stores.ts';
+import { ENV } from '../../infra/definitions.ts';
+import { type Contribution as ContributionRecord, contributionObjectKey } from '../../shared/contributions/contribution.ts';
+import { newId } from '../../shared/ids.ts';
 import type { ApiServer } from '../../local/api-server.ts';
 import { type ApiClient, startTestApi, uniqueSignUp } from '../support/api-client.ts';
 
@@ -44,6 +51,26 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
 });
+
+/** An S3 notification record, as S3 (and the embedded stack) delivers it. */
+function s3Record(bucket: string, key: string, size: number): S3EventRecord {
+  return {
+    eventVersion: '2.1',
+    eventSource: 'aws:s3',
+    awsRegion: 'us-east-1',
+    eventTime: new Date().toISOString(),
+    eventName: 'ObjectCreated:Put',
+    userIdentity: { principalId: 'test' },
+    requestParameters: { sourceIPAddress: '127.0.0.1' },
+    responseElements: { 'x-amz-request-id': 'test', 'x-amz-id-2': 'test' },
+    s3: {
+      s3SchemaVersion: '1.0',
+      configurationId: 'test',
+      bucket: { name: bucket, ownerIdentity: { principalId: 'test' }, arn: `arn:aws:s3:::${bucket}` },
+      object: { key, size, eTag: 'test', sequencer: '0' },
+    },
+  };
+}
 
 async function company(name: string): Promise<Company> {
   const signUp = await api.call<{ partner: { id: string }; apiKey: string }>('POST', '/v1/partners', { body: uniqueSignUp(name) });
@@ -140,6 +167,30 @@ describe('contributions', () => {
     expect(contribution.report).toMatchObject({ accepted: 14, rejected: 1 });
     expect(contribution.report?.rejections[0]?.reason).toMatch(/larger than/);
     expect(contribution.report?.rejections[0]?.line).toBe(2);
+  });
+
+  it('takes over a validation that died half-way when the event is delivered again', async () => {
+    const { acme, agreementId, runId } = await openRun();
+    const stuck: ContributionRecord = {
+      id: newId('contribution'),
+      agreementId,
+      runId,
+      partnerId: acme.id,
+      side: 'proposer',
+      status: 'validating',
+      createdAt: new Date(Date.now() - 20 * 60_000).toISOString(),
+      uploadedAt: new Date(Date.now() - 17 * 60_000).toISOString(),
+    };
+    await contributionStore().create(stuck);
+    await s3.send(new PutObjectCommand({ Bucket: process.env[ENV.uploadsBucket], Key: contributionObjectKey(stuck), Body: GOOD }));
+    await handler({ Records: [s3Record(process.env[ENV.uploadsBucket] ?? '', contributionObjectKey(stuck), Buffer.byteLength(GOOD))] });
+    const after = await contributionStore().get(agreementId, runId, stuck.id);
+    expect(after?.status).toBe('accepted');
+    // A fresh validation in progress is left alone.
+    const busy: ContributionRecord = { ...stuck, id: newId('contribution'), uploadedAt: new Date().toISOString() };
+    await contributionStore().create(busy);
+    await handler({ Records: [s3Record(process.env[ENV.uploadsBucket] ?? '', contributionObjectKey(busy), 10)] });
+    expect((await contributionStore().get(agreementId, runId, busy.id))?.status).toBe('validating');
   });
 
   it('counts the newest valid upload, and moves the engagement on when both sides are in', async () => {
