@@ -212,6 +212,11 @@ export function sideOf(agreement: Pick<Agreement, 'proposerId' | 'counterpartyId
   return undefined;
 }
 
+/** The other party of the agreement, seen from `partnerId` (undefined while an invitation is pending). */
+export function otherPartyOf(agreement: Pick<Agreement, 'proposerId' | 'counterpartyId'>, partnerId: string): string | undefined {
+  return partnerId === agreement.proposerId ? agreement.counterpartyId : agreement.proposerId;
+}
+
 // ---------------------------------------------------------------------------
 // Guards
 

@@ -1,4 +1,4 @@
-import { approve } from '../../shared/agreement.ts';
+import { approve, otherPartyOf } from '../../shared/agreement.ts';
 import { actorOf, runAgreementCommand } from '../lib/agreement-commands.ts';
 import { announce } from '../lib/announcements.ts';
 import { apiHandler } from '../lib/api-handler.ts';
@@ -13,8 +13,7 @@ export const handler = apiHandler(routeByHandler('approve-agreement'), async ({ 
       const facts = { agreementId: after.id, termsVersion: after.terms.version };
       const key = [after.id, after.terms.hash];
       if (after.status === 'awaiting_contributions') return announce('agreement.approved', [after.proposerId, after.counterpartyId], facts, now, key);
-      const other = caller.partnerId === after.proposerId ? after.counterpartyId : after.proposerId;
-      return announce('agreement.approval_needed', [other], facts, now, key);
+      return announce('agreement.approval_needed', [otherPartyOf(after, caller.partnerId)], facts, now, key);
     },
   });
   if (agreement.status === 'awaiting_contributions') {

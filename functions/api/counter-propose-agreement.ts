@@ -1,4 +1,4 @@
-import { counterPropose } from '../../shared/agreement.ts';
+import { counterPropose, otherPartyOf } from '../../shared/agreement.ts';
 import { actorOf, runAgreementCommand } from '../lib/agreement-commands.ts';
 import { announce } from '../lib/announcements.ts';
 import { apiHandler } from '../lib/api-handler.ts';
@@ -11,7 +11,7 @@ export const handler = apiHandler(routeByHandler('counter-propose-agreement'), a
     extraItems: ({ agreement: after }) =>
       announce(
         'agreement.countered',
-        [caller.partnerId === after.proposerId ? after.counterpartyId : after.proposerId],
+        [otherPartyOf(after, caller.partnerId)],
         { agreementId: after.id, termsVersion: after.terms.version },
         now,
         [after.id, after.terms.hash],

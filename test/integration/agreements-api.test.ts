@@ -1,11 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ENV } from '../../infra/definitions.ts';
 import { ROUTES } from '../../functions/api/routes.ts';
 import { outboxStore } from '../../functions/notifications/stores.ts';
-import type { ApiServer } from '../../local/api-server.ts';
-import { type ApiClient, startTestApi, uniqueSignUp } from '../support/api-client.ts';
+import { uniqueSignUp, useTestApi } from '../support/api-client.ts';
 
 interface Agreement {
   id: string;
@@ -26,16 +25,7 @@ interface Company {
   keys: Record<Role, string>;
 }
 
-let server: ApiServer;
-let api: ApiClient;
-
-beforeAll(async () => {
-  ({ server, api } = await startTestApi());
-});
-
-afterAll(async () => {
-  await server.close();
-});
+const api = useTestApi();
 
 async function company(name: string): Promise<Company> {
   const signUp = await api.call<{ partner: { id: string }; apiKey: string }>('POST', '/v1/partners', { body: uniqueSignUp(name) });

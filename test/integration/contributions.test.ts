@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
 import { handler } from '../../functions/events/contribution-uploaded.ts';
@@ -7,8 +7,7 @@ import { agreementStore, contributionStore } from '../../functions/lib/stores.ts
 import { ENV } from '../../infra/definitions.ts';
 import { type Contribution as ContributionRecord, contributionObjectKey } from '../../shared/contributions/contribution.ts';
 import { newId } from '../../shared/ids.ts';
-import type { ApiServer } from '../../local/api-server.ts';
-import { type ApiClient, startTestApi, uniqueSignUp } from '../support/api-client.ts';
+import { uniqueSignUp, useTestApi } from '../support/api-client.ts';
 
 /**
  * Contributions as a partner makes them: an upload slot from the API, the
@@ -41,16 +40,7 @@ interface Company {
   viewer: string;
 }
 
-let server: ApiServer;
-let api: ApiClient;
-
-beforeAll(async () => {
-  ({ server, api } = await startTestApi());
-});
-
-afterAll(async () => {
-  await server.close();
-});
+const api = useTestApi();
 
 /** An S3 notification record, as S3 (and the embedded stack) delivers it. */
 function s3Record(bucket: string, key: string, size: number): S3EventRecord {

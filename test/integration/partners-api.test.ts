@@ -1,10 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiServer } from '../../local/api-server.ts';
+import { describe, expect, it } from 'vitest';
 import { ENV } from '../../infra/definitions.ts';
 import { ROUTES } from '../../functions/api/routes.ts';
-import { type ApiClient, startTestApi, uniqueSignUp } from '../support/api-client.ts';
+import { type ApiClient, uniqueSignUp, useTestApi } from '../support/api-client.ts';
 
 interface ErrorBody {
   error: { code: string; message: string; details: { path: string; message: string }[] };
@@ -23,16 +22,7 @@ interface SignUpBody {
   apiKey: string;
 }
 
-let server: ApiServer;
-let api: ApiClient;
-
-beforeAll(async () => {
-  ({ server, api } = await startTestApi());
-});
-
-afterAll(async () => {
-  await server.close();
-});
+const api = useTestApi();
 
 async function signUp(name = 'Acme') {
   const request = uniqueSignUp(name);

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { startApiServer, type ApiServer } from '../../local/api-server.ts';
 
 export interface CallOptions {
@@ -17,7 +18,12 @@ export interface CallResult<T = Record<string, unknown>> {
 
 /** A tiny HTTP client for the API under test: the requests a user would send with curl. */
 export class ApiClient {
-  constructor(readonly baseUrl: string) {}
+  /** A base URL, or how to find it once the server has started. */
+  constructor(private readonly base: string | (() => string)) {}
+
+  get baseUrl(): string {
+    return typeof this.base === 'string' ? this.base : this.base();
+  }
 
   async call<T = Record<string, unknown>>(method: string, path: string, options: CallOptions = {}): Promise<CallResult<T>> {
     const headers: Record<string, string> = { ...options.headers };
@@ -37,6 +43,24 @@ export class ApiClient {
     }
     return { status: response.status, headers: response.headers, body: parsed as T, text };
   }
+}
+
+/**
+ * The API of a test file: started in this worker on a free port before its
+ * tests and closed after them; the embedded services come from the global setup.
+ */
+export function useTestApi(): ApiClient {
+  let server: ApiServer | undefined;
+  beforeAll(async () => {
+    server = await startApiServer({ port: 0 });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  return new ApiClient(() => {
+    if (!server) throw new Error('the test API is not started yet: call it from a test or a hook');
+    return server.url;
+  });
 }
 
 /** Starts the API in this test worker on a free port; the embedded services come from the global setup. */
