@@ -11,6 +11,7 @@ export const ID_PREFIXES = {
   ledgerEntry: 'led',
   event: 'evt',
   invitation: 'inv',
+  match: 'mch',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -4,6 +4,7 @@ import { completeMatching, startMatching, SYSTEM_ACTOR, termsOf } from '../../sh
 import { contributionObjectKey, maxUploadBytes } from '../../shared/contributions/contribution.ts';
 import { matchAccounts, nineBox, pairsToJsonLines } from '../../shared/matching/matcher.ts';
 import { readSide } from '../../shared/matching/pipeline.ts';
+import { resultsObjectKeys } from '../../shared/results-objects.ts';
 import type { Run } from '../../shared/run.ts';
 import type { Side } from '../../shared/terms.ts';
 import { ENV } from '../../infra/definitions.ts';
@@ -14,10 +15,6 @@ import { requireEnv } from '../lib/config.ts';
 import { agreementStore, contributionStore } from '../lib/stores.ts';
 import { runUpdate } from '../store/agreement-store.ts';
 import { parseTaskInput, TaskInputSchema } from './task-input.ts';
-
-export function resultsKeyOf(run: Pick<Run, 'agreementId' | 'id'>): string {
-  return `results/${run.agreementId}/${run.id}/pairs.jsonl`;
-}
 
 /**
  * Both contributions are in: matches the newest accepted contribution of
@@ -55,7 +52,7 @@ export const handler = async (event: unknown): Promise<{ status: string; pairs: 
   const [proposer, counterparty] = [await read('proposer'), await read('counterparty')];
   const result = matchAccounts(proposer.table, counterparty.table, { domain: terms.matching.domain, name: terms.matching.name, fuzzyThreshold: terms.matching.fuzzyThreshold });
 
-  const resultsKey = resultsKeyOf(run);
+  const resultsKey = resultsObjectKeys(run).pairs;
   await s3.send(new PutObjectCommand({ Bucket: requireEnv(ENV.resultsBucket), Key: resultsKey, Body: [...pairsToJsonLines(result.pairs)].join(''), ContentType: 'application/x-ndjson' }));
 
   const byMethod: Record<string, number> = {};
