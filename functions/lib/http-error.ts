@@ -6,6 +6,7 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   UnauthenticatedError,
+  UnprocessableContentError,
   UnsupportedMediaTypeError,
   ValidationError,
   type ErrorDetail,
@@ -47,6 +48,7 @@ const STATUS_BY_CLASS: ReadonlyArray<[abstract new (...args: never[]) => AccordE
   [ConflictError, 409],
   [PayloadTooLargeError, 413],
   [UnsupportedMediaTypeError, 415],
+  [UnprocessableContentError, 422],
 ];
 
 export function toHttpError(error: unknown, requestId: string): HttpError {
