@@ -59,7 +59,18 @@ describe('the engagement state machine', () => {
     expect(definition.QueryLanguage).toBe('JSONata');
     expect(definition.StartAt).toBe('AwaitApprovals');
     expect(Object.keys(definition.States).sort()).toEqual(
-      ['AwaitApprovals', 'Approved', 'OpenRun', 'AwaitContributions', 'CheckContributions', 'ContributionsOutcome', 'MatchRun', 'ExpireProposal', 'Ended', 'Lapsed'].sort(),
+      [
+        'AwaitApprovals',
+        'Approved',
+        'OpenRun',
+        'AwaitContributions',
+        'CheckContributions',
+        'ContributionsOutcome',
+        ...['MatchPrepare', 'MatchMode', 'MatchRun', 'MatchPartition', 'MatchRowShards', 'MatchBlocks', 'MatchBlockShards', 'MatchMerge'],
+        'ExpireProposal',
+        'Ended',
+        'Lapsed',
+      ].sort(),
     );
     const awaitApprovals = definition.States.AwaitApprovals ?? {};
     expect(awaitApprovals.Resource).toBe('arn:ARN:states:::lambda:invoke.waitForTaskToken'); // the partition is a reference
@@ -117,6 +128,34 @@ describe('the engagement state machine', () => {
       .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
     const invoked: unknown[] = statements.filter((s) => actions([s]).includes('lambda:InvokeFunction')).flatMap((s): unknown[] => (Array.isArray(s.Resource) ? (s.Resource as unknown[]) : [s.Resource]));
     const targets = new Set(invoked.map((r) => JSON.stringify(r).match(/Engagement(\w+?)Function/)?.[1]));
-    expect([...targets].sort()).toEqual(['AwaitSignal', 'CheckContributions', 'ExpireProposal', 'MatchRun', 'OpenRun']);
+    expect([...targets].sort()).toEqual(
+      ['AwaitSignal', 'CheckContributions', 'ExpireProposal', 'OpenRun', ...['Prepare', 'Run', 'Partition', 'Shard', 'Blocks', 'Merge'].map((step) => `MatchingMatch${step}`)].sort(),
+    );
+  });
+
+  it('matches large contributions with Distributed Maps over shards, reading manifests from the results bucket', () => {
+    const prepare = definition.States.MatchPrepare ?? {};
+    expect(prepare.Next).toBe('MatchMode');
+    expect(JSON.stringify(definition.States.MatchMode)).toContain("$states.input.mode = 'sharded'");
+    expect(definition.States.MatchRun?.Next).toBe('Ended');
+    expect(definition.States.MatchMerge?.Next).toBe('Ended');
+    for (const name of ['MatchRowShards', 'MatchBlockShards']) {
+      const map = definition.States[name] as { ItemProcessor: { ProcessorConfig: unknown; States: Record<string, { Arguments: { Payload: unknown } }> }; ItemReader: unknown; MaxConcurrency: number };
+      expect(map.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+      expect(map.ItemReader).toEqual({
+        Resource: 'arn:ARN:states:::s3:getObject',
+        ReaderConfig: { InputType: 'JSON' },
+        Arguments: { Bucket: '{% $states.input.manifest.bucket %}', Key: '{% $states.input.manifest.key %}' },
+      });
+      expect(map.MaxConcurrency).toBe(16);
+      expect(Object.values(map.ItemProcessor.States).map((state) => state.Arguments.Payload)).toEqual(['{% $states.input %}']);
+    }
+    // CDK's grants for child executions: StartExecution on this state machine itself.
+    const roleRef = ((resources[stateMachineId]?.Properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'])[0];
+    const statements = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(roleRef))
+      .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+    const start = statements.find((s) => actions([s]).includes('states:StartExecution'));
+    expect(start?.Resource).toEqual({ Ref: stateMachineId });
   });
 });
