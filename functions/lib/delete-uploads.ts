@@ -62,7 +62,7 @@ export function versionIdentifiers(versions: readonly { Key?: string; VersionId?
 }
 
 async function deleteUnversioned(bucket: string, prefix: string): Promise<number> {
-  logger.info('the S3 endpoint lists no object versions: deleting the keys under the prefix', { bucket, prefix });
+  logger.debug('the S3 endpoint lists no object versions: deleting the keys under the prefix', { bucket, prefix });
   let deleted = 0;
   let token: string | undefined;
   do {
