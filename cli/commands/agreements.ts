@@ -103,6 +103,10 @@ export function registerAgreementCommands(program: Command, io: CliIo): void {
       const { version, hash: _h, proposedBy: _b, proposedAt: _a, ...body } = current.terms;
       const agreement = await client.call('counter-propose-agreement', { params: { agreementId }, body: { basedOnVersion: options.basedOn ?? version, terms: input } });
       const changes = diffTerms(body, input);
+      if (agreement.terms.version === version) {
+        ctx.print(agreement, () => [`These are the current terms of ${agreement.id} (version ${version}): nothing changed.`], agreement.id);
+        return;
+      }
       ctx.print(agreement, () => [
         `Counter-proposed terms version ${agreement.terms.version} (${agreement.terms.hash}) on ${agreement.id}; approvals are reset.`,
         ...(changes.length ? ['Changes:', ...indent(changes.map((c) => `${c.path}: ${describeChange(c.before)} → ${describeChange(c.after)}`))] : ['No change of meaning.']),
