@@ -88,9 +88,14 @@ export function registerContributeCommand(program: Command, io: CliIo): void {
 
       const client = await ctx.client();
       const me = await whoAmI(client);
-      const agreement = await readAgreement(client, agreementId);
+      let agreement = await readAgreement(client, agreementId);
       const side = mySide(agreement, me);
       if (!side) throw new CliError(`you are not a party to ${agreementId}`, EXIT.notFound);
+      // Both approved a moment ago: the engagement is opening the run.
+      for (const until = Date.now() + 30_000; !options.run && !agreement.currentRunId && agreement.status === 'awaiting_contributions' && Date.now() < until; ) {
+        await new Promise((resolve) => setTimeout(resolve, pollMs(io)));
+        agreement = await readAgreement(client, agreementId);
+      }
       const runId = options.run ?? agreement.currentRunId;
       if (!runId) throw new CliError(`${agreementId} has no run open for contributions (it is ${agreement.status}): both sides approve the terms first`, EXIT.conflict);
 
