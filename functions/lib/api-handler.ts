@@ -36,6 +36,8 @@ export interface ApiRequest<R> {
 export interface ApiResponse {
   status: number;
   body?: unknown;
+  /** A body sent as is instead of `body` as JSON (e.g. CSV); say its content-type in `headers`. */
+  text?: string;
   headers?: Record<string, string>;
 }
 
@@ -79,6 +81,7 @@ export function apiHandler<const R extends RouteDefinition>(route: R, fn: (reque
       const query = parseQuery(event, route.request?.query);
       const body = route.request?.body ? parseJsonBody(event, route.request.body) : undefined;
       const response = await fn({ body, params, query, caller, event } as ApiRequest<R>);
+      if (response.text !== undefined) return { statusCode: response.status, headers: { ...BASE_HEADERS, ...response.headers }, body: response.text };
       return jsonResponse(response.status, response.body, response.headers);
     });
 }

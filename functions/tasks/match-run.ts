@@ -4,6 +4,8 @@ import { completeMatching, startMatching, SYSTEM_ACTOR, termsOf } from '../../sh
 import { contributionObjectKey, maxUploadBytes } from '../../shared/contributions/contribution.ts';
 import { matchAccounts, nineBox, pairsToJsonLines } from '../../shared/matching/matcher.ts';
 import { readSide } from '../../shared/matching/pipeline.ts';
+import { excludeFlagged } from '../../shared/flags.ts';
+import { writeMatchedAccounts } from '../lib/write-matched-accounts.ts';
 import { resultsObjectKeys } from '../../shared/results-objects.ts';
 import type { Run } from '../../shared/run.ts';
 import type { Side } from '../../shared/terms.ts';
@@ -12,7 +14,7 @@ import { runAgreementCommand } from '../lib/agreement-commands.ts';
 import { announce } from '../lib/announcements.ts';
 import { s3 } from '../lib/clients.ts';
 import { requireEnv } from '../lib/config.ts';
-import { agreementStore, contributionStore } from '../lib/stores.ts';
+import { agreementStore, contributionStore, flagStore } from '../lib/stores.ts';
 import { runUpdate } from '../store/agreement-store.ts';
 import { parseTaskInput, TaskInputSchema } from './task-input.ts';
 
@@ -51,9 +53,12 @@ export const handler = async (event: unknown): Promise<{ status: string; pairs: 
   };
   const [proposer, counterparty] = [await read('proposer'), await read('counterparty')];
   const result = matchAccounts(proposer.table, counterparty.table, { domain: terms.matching.domain, name: terms.matching.name, fuzzyThreshold: terms.matching.fuzzyThreshold });
+  // Pairs flagged as wrong in an earlier run of the agreement are left out (shared/flags.ts).
+  result.pairs = excludeFlagged(result.pairs, await flagStore().list(run.agreementId));
 
   const resultsKey = resultsObjectKeys(run).pairs;
   await s3.send(new PutObjectCommand({ Bucket: requireEnv(ENV.resultsBucket), Key: resultsKey, Body: [...pairsToJsonLines(result.pairs)].join(''), ContentType: 'application/x-ndjson' }));
+  await writeMatchedAccounts(run, result.pairs, terms);
 
   const byMethod: Record<string, number> = {};
   for (const pair of result.pairs) byMethod[pair.method] = (byMethod[pair.method] ?? 0) + 1;

@@ -192,6 +192,16 @@ export class StorageConstruct extends Construct {
     if (access !== 'read') grants.push(this.key.grant(grantee, ...KMS_ENCRYPT_ACTIONS));
     return combine(grants);
   }
+
+  /** Lets `grantee` list the keys of one bucket under `keyPrefix` (to delete everything under a prefix), nothing else. */
+  grantListing(grantee: IGrantable, role: BucketRole, keyPrefix: string): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:ListBucket'],
+      resourceArns: [this.buckets[role].bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${keyPrefix}*`] } },
+    });
+  }
 }
 
 function combine([first, ...rest]: Grant[]): Grant {

@@ -176,8 +176,8 @@ describe('the buckets', () => {
 describe('the functions', () => {
   it('all run Node.js 22 on arm64 with active tracing and their own retained-for-a-while log group', () => {
     const functions = ofType('AWS::Lambda::Function');
-    // One per route, the $default route, the notification dispatcher, the five engagement tasks and the upload validator.
-    expect(functions).toHaveLength(ROUTES.length + 2 + 5 + 1);
+    // One per route, the $default route, the notification dispatcher, the eight engagement tasks and the upload validator.
+    expect(functions).toHaveLength(ROUTES.length + 2 + 8 + 1);
     for (const [id, fn] of functions) {
       expect(fn.Properties, id).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -281,22 +281,48 @@ describe('least privilege of the API functions', () => {
     expect((fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables).not.toHaveProperty(ENV.tableName);
   });
 
-  it('gives bucket access only to the upload-slot signer, the upload validator and the matcher, each only what it needs', () => {
+  it('gives bucket access only to the functions that need it, each only what it needs', () => {
     const byRole = new Map<string, string[]>();
     for (const [, policy] of ofType('AWS::IAM::Policy')) {
       const role = /"Ref":"(\w+?)Role[0-9A-F]{8}"/.exec(JSON.stringify(policy.Properties.Roles))?.[1] ?? 'unknown';
       for (const st of (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement) {
         const s3Actions = actionsOf(st).filter((a) => a.startsWith('s3:'));
         if (s3Actions.length === 0) continue;
-        expect(JSON.stringify(st.Resource)).toMatch(/\/(contributions|results)\/\*/);
-        byRole.set(role, [...(byRole.get(role) ?? []), ...s3Actions.map((a) => `${a} ${JSON.stringify(st.Resource).includes('/results/') ? 'results' : 'contributions'}`)]);
+        const resource = JSON.stringify(st.Resource);
+        if (s3Actions.includes('s3:ListBucket')) {
+          // Listing names the bucket and is held to a prefix by its condition.
+          expect(s3Actions).toEqual(['s3:ListBucket']);
+          expect(JSON.stringify((st as { Condition?: unknown }).Condition)).toMatch(/"s3:prefix":\["(contributions|results)\/\*"\]/);
+          byRole.set(role, [...(byRole.get(role) ?? []), `s3:ListBucket ${JSON.stringify(st).includes('results/') ? 'results' : 'contributions'}`]);
+          continue;
+        }
+        expect(resource).toMatch(/\/(contributions|results)\/\*/);
+        byRole.set(role, [...(byRole.get(role) ?? []), ...s3Actions.map((a) => `${a} ${resource.includes('/results/') ? 'results' : 'contributions'}`)]);
       }
     }
-    expect([...byRole.keys()].sort()).toEqual(['ApiCreateUploadSlot', 'ContributionsContributionUploaded', 'EngagementMatchRunFunction']);
+    expect([...byRole.keys()].sort()).toEqual(
+      [
+        'ApiCreateUploadSlot',
+        'ApiFlagMatch',
+        'ApiGetResults',
+        'ApiPreviewResults',
+        'ContributionsContributionUploaded',
+        'EngagementDeleteResultsFunction',
+        'EngagementMatchRunFunction',
+        'EngagementOpenResultApprovalFunction',
+      ].sort(),
+    );
     expect(byRole.get('ApiCreateUploadSlot')).toEqual(['s3:PutObject contributions']);
     expect(byRole.get('ContributionsContributionUploaded')?.every((a) => a.startsWith('s3:Get') && a.endsWith('contributions'))).toBe(true);
     expect(byRole.get('EngagementMatchRunFunction')).toEqual(expect.arrayContaining(['s3:GetObject contributions', 's3:DeleteObject contributions', 's3:PutObject results']));
     expect(byRole.get('EngagementMatchRunFunction')?.some((a) => a.startsWith('s3:Get') && a.endsWith('results'))).toBe(false);
+    // The results routes read results and nothing else.
+    for (const route of ['ApiGetResults', 'ApiPreviewResults', 'ApiFlagMatch']) {
+      expect(byRole.get(route)?.every((a) => a.startsWith('s3:Get') && a.endsWith('results')), route).toBe(true);
+    }
+    expect(byRole.get('EngagementDeleteResultsFunction')).toEqual(
+      expect.arrayContaining(['s3:ListBucket results', 's3:ListBucket contributions', 's3:DeleteObject results', 's3:DeleteObject contributions']),
+    );
   });
 });
 

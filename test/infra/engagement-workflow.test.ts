@@ -57,9 +57,41 @@ describe('the engagement state machine', () => {
     expect(props.StateMachineType).toBe('STANDARD');
     expect(props.StateMachineName).toBe('AccordWorkflowTest-engagement');
     expect(definition.QueryLanguage).toBe('JSONata');
-    expect(definition.StartAt).toBe('AwaitApprovals');
+    expect(definition.StartAt).toBe('Start');
     expect(Object.keys(definition.States).sort()).toEqual(
-      ['AwaitApprovals', 'Approved', 'OpenRun', 'AwaitContributions', 'CheckContributions', 'ContributionsOutcome', 'MatchRun', 'ExpireProposal', 'Ended', 'Lapsed'].sort(),
+      [
+        'Start',
+        'AwaitApprovals',
+        'Approved',
+        'OpenRun',
+        'AwaitContributions',
+        'CheckContributions',
+        'ContributionsOutcome',
+        'MatchRun',
+        'ExpireProposal',
+        'Ended',
+        'Lapsed',
+        // Result approval and release
+        'OpenResultApproval',
+        'AwaitResultApproval',
+        'CheckResultApproval',
+        'ResultApprovalOutcome',
+        'ScheduleResultsExpiry',
+        'Recurring',
+        'StartNextRun',
+        'Released',
+        'DeleteWithheldResults',
+        'Withheld',
+        // The other parts an execution may play: the next run of recurring terms, results expiry, deleting an ended agreement's results
+        'WaitForNextRun',
+        'WaitForResultsExpiry',
+        'ExpireResults',
+        'ExpiryOutcome',
+        'ContinueExpiryWait',
+        'ExpiryHandedOver',
+        'ResultsExpired',
+        'DeleteAgreementResults',
+      ].sort(),
     );
     const awaitApprovals = definition.States.AwaitApprovals ?? {};
     expect(awaitApprovals.Resource).toBe('arn:ARN:states:::lambda:invoke.waitForTaskToken'); // the partition is a reference
@@ -69,6 +101,14 @@ describe('the engagement state machine', () => {
     expect(awaitContributions.Resource).toBe('arn:ARN:states:::lambda:invoke.waitForTaskToken');
     expect(awaitContributions.TimeoutSeconds).toBe('{% $states.input.nextCheckSeconds %}');
     expect(JSON.stringify(awaitContributions.Catch)).toContain('"Next":"CheckContributions"');
+    const awaitResults = definition.States.AwaitResultApproval ?? {};
+    expect(awaitResults.Resource).toBe('arn:ARN:states:::lambda:invoke.waitForTaskToken');
+    expect(JSON.stringify(awaitResults.Catch)).toContain('"Next":"CheckResultApproval"');
+    // Executions of itself: the next run and the results expiry, each a fresh execution.
+    for (const state of ['StartNextRun', 'ScheduleResultsExpiry', 'ContinueExpiryWait']) {
+      expect(definition.States[state]?.Resource).toBe('arn:ARN:states:::states:startExecution');
+      expect(JSON.stringify(definition.States[state]?.Arguments)).toContain('$states.context.StateMachine.Id');
+    }
   });
 
   it('logs every event to its own log group, without execution data, and is traced', () => {
@@ -90,6 +130,8 @@ describe('the engagement state machine', () => {
         'Accord API: POST /v1/agreements',
         'Accord API: POST /v1/agreements/{agreementId}/approvals',
         'Accord API: POST /v1/agreements/{agreementId}/decline',
+        'Accord API: POST /v1/agreements/{agreementId}/runs/{runId}/results/approvals',
+        'Accord API: POST /v1/agreements/{agreementId}/runs/{runId}/results/decline',
         'Accord API: POST /v1/agreements/{agreementId}/withdraw',
         'Accord engagement task: await-signal',
         'Accord: validates an uploaded contribution',
@@ -117,6 +159,9 @@ describe('the engagement state machine', () => {
       .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
     const invoked: unknown[] = statements.filter((s) => actions([s]).includes('lambda:InvokeFunction')).flatMap((s): unknown[] => (Array.isArray(s.Resource) ? (s.Resource as unknown[]) : [s.Resource]));
     const targets = new Set(invoked.map((r) => JSON.stringify(r).match(/Engagement(\w+?)Function/)?.[1]));
-    expect([...targets].sort()).toEqual(['AwaitSignal', 'CheckContributions', 'ExpireProposal', 'MatchRun', 'OpenRun']);
+    expect([...targets].sort()).toEqual(['AwaitSignal', 'CheckContributions', 'CheckResultApproval', 'DeleteResults', 'ExpireProposal', 'MatchRun', 'OpenResultApproval', 'OpenRun']);
+    // It may start executions of itself only.
+    const started = statements.filter((s) => actions([s]).includes('states:StartExecution'));
+    expect(started.map((s) => JSON.stringify(s.Resource))).toEqual([expect.stringContaining('stateMachine:AccordWorkflowTest-engagement')]);
   });
 });
