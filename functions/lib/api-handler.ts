@@ -37,6 +37,8 @@ export interface ApiResponse {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** A body sent as it is instead of as JSON (a CSV export); `headers` names its content-type. */
+  text?: string;
 }
 
 type Event = APIGatewayProxyEventV2;
@@ -79,6 +81,7 @@ export function apiHandler<const R extends RouteDefinition>(route: R, fn: (reque
       const query = parseQuery(event, route.request?.query);
       const body = route.request?.body ? parseJsonBody(event, route.request.body) : undefined;
       const response = await fn({ body, params, query, caller, event } as ApiRequest<R>);
+      if (response.text !== undefined) return { statusCode: response.status, headers: { ...BASE_HEADERS, ...response.headers }, body: response.text };
       return jsonResponse(response.status, response.body, response.headers);
     });
 }

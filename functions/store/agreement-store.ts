@@ -228,6 +228,26 @@ export class DynamoAgreementStore {
     return RunSchema.parse(run);
   }
 
+  /** Every run of the agreement, in id order. */
+  async listRuns(agreementId: string): Promise<Run[]> {
+    const runs: Run[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': keys.agreement(agreementId).pk, ':prefix': 'RUN#' },
+          ConsistentRead: true,
+          ExclusiveStartKey,
+        }),
+      );
+      for (const { pk: _pk, sk: _sk, entity: _entity, ...run } of page.Items ?? []) runs.push(RunSchema.parse(run));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return runs;
+  }
+
   /** Writes a changed run; StaleAgreementError when another change to it came first. */
   async saveRun(run: Run, expectedVersion: number, extraItems: TransactItem[] = []): Promise<void> {
     try {
