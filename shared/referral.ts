@@ -6,6 +6,7 @@ import { idPattern, newId } from './ids.ts';
 import { AttributionSchema, computeReferralShare, convertedValue, type DealFigures, entriesOfShare, type LedgerEntry, LedgerEntrySchema, reversalsOf } from './ledger.ts';
 import { ExchangeRateSchema } from './money.ts';
 import { PartnerIdSchema, type Role } from './partner.ts';
+import { MatchIdSchema } from './results.ts';
 import { CurrencySchema, otherSide, type Population, PopulationSchema, type Side, SideSchema } from './terms.ts';
 
 /**
@@ -56,7 +57,6 @@ const Text = (max: number) => z.string().trim().min(1, 'must not be empty').max(
 const MinorUnits = z.int('must be a whole number of minor units (cents)').min(1, 'must be at least 1').max(Number.MAX_SAFE_INTEGER);
 
 export const ReferralIdSchema = z.string().regex(idPattern('referral'), 'must be a referral id (ref_...)');
-export const MatchIdSchema = z.string().regex(idPattern('match'), 'must be a match id (mch_...)');
 
 export const DealSchema = z
   .object({
