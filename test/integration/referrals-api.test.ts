@@ -91,7 +91,7 @@ async function seedReferral(agreementId: string, by: Company, introducer: Side, 
   const { referral } = await runRegistration(agreementId, { partnerId: by.id, keyId: by.keyIds.contributor, role: 'contributor' }, ({ agreement, actor, now }) =>
     registerReferral(agreement, match, { runId: match.runId, matchId: match.matchId, introducer, ...(introducedAt ? { introducedAt } : {}) }, actor, now),
   );
-  return referral as unknown as Referral;
+  return referral;
 }
 
 const daysAgo = (days: number) => new Date(Date.now() - days * DAY).toISOString();
