@@ -1,4 +1,5 @@
 import { POPULATIONS, type Population } from '../terms.ts';
+import type { SideIndex } from './side-index.ts';
 
 /**
  * The matcher's input, stored for a million rows a side: strings end to end
@@ -243,6 +244,7 @@ export interface AccountTableData {
   ranks: Uint8Array;
   domainIds: Int32Array;
   countryIds: Int32Array;
+  index?: SideIndex;
 }
 
 /**
@@ -256,6 +258,8 @@ export class AccountTable {
   /** Distinct domain keys, by id. */
   readonly domains: Interner;
   readonly countries: string[];
+  /** The matcher's index of this side, when built where the side was read (`indexSide`). */
+  index: SideIndex | undefined;
   private readonly countryIndex = new Map<string, number>();
   private ranks: Uint8Array;
   private domainIdOf: Int32Array;
@@ -270,6 +274,7 @@ export class AccountTable {
     this.ranks = data?.ranks ?? new Uint8Array(1024);
     this.domainIdOf = data?.domainIds ?? new Int32Array(1024);
     this.countryIdOf = data?.countryIds ?? new Int32Array(1024);
+    this.index = data?.index;
   }
 
   static from(accounts: Iterable<NormalisedAccount>): AccountTable {
@@ -359,6 +364,7 @@ export class AccountTable {
       ranks: this.ranks.subarray(0, n),
       domainIds: this.domainIdOf.subarray(0, n),
       countryIds: this.countryIdOf.subarray(0, n),
+      ...(this.index ? { index: this.index } : {}),
     };
   }
 
