@@ -28,7 +28,7 @@ export function fnv1aString(value: string, hash = 0x811c9dc5): number {
 }
 
 /** Code units `from` to `to` of `chars` as a string. */
-export function spanToString(chars: Uint16Array, from: number, to: number): string {
+function spanToString(chars: Uint16Array, from: number, to: number): string {
   if (to - from < 1024) return String.fromCharCode.apply(null, chars.subarray(from, to) as unknown as number[]);
   let out = '';
   for (let at = from; at < to; at += 1024) out += String.fromCharCode.apply(null, chars.subarray(at, Math.min(to, at + 1024)) as unknown as number[]);
@@ -182,7 +182,15 @@ export class Interner {
 
   /** The id of the span's string, or -1. */
   findSpan(source: Uint16Array, from: number, to: number): number {
-    const hash = fnv1aCodes(source, from, to) | 0;
+    return this.findHashed(source, from, to, fnv1aCodes(source, from, to) | 0);
+  }
+
+  /** The id in this interner of string `id` of another interner, or -1 (its hash is not computed again). */
+  findOf(other: Interner, id: number): number {
+    return this.findHashed(other.values.chars, other.values.start(id), other.values.end(id), other.hashes[id]!);
+  }
+
+  private findHashed(source: Uint16Array, from: number, to: number, hash: number): number {
     const mask = this.slots.length - 1;
     const { chars } = this.values;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
@@ -233,7 +241,7 @@ export interface NormalisedAccount {
   country?: string;
 }
 
-export const RANK: Readonly<Record<Population, number>> = { customer: 0, opportunity: 1, prospect: 2 };
+const RANK: Readonly<Record<Population, number>> = { customer: 0, opportunity: 1, prospect: 2 };
 
 /** The plain-data form of an `AccountTable`: typed arrays and strings only, for `postMessage` or storage. */
 export interface AccountTableData {

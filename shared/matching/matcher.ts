@@ -153,7 +153,7 @@ function domainStage(ga: Groups, gb: Groups, useDomain: boolean): { pairs: Match
     for (let da = 0; da < ga.domainGroups; da++) {
       const repA = ga.rep[da]!;
       if (repA < 0) continue;
-      const db = gb.table.domains.findSpan(domainsA.chars, domainsA.start(da), domainsA.end(da));
+      const db = gb.table.domains.findOf(ga.table.domains, da);
       if (db < 0 || db >= gb.domainGroups) continue;
       const repB = gb.rep[db]!;
       if (repB < 0) continue;
@@ -395,36 +395,29 @@ function leftoverPositions(index: SideIndex, matched: Uint8Array): Int32Array {
 
 /** The whole match in one process, on columns throughout (no per-shard objects). */
 function matchInline(a: AccountTable, b: AccountTable, options: MatchOptions): MatchResult {
-  const T: [string, number][] = [['start', process.cpuUsage().user]];
-  const mark = (what: string) => T.push([what, process.cpuUsage().user]);
   const ia = indexOf(a, options.domain);
   const ib = indexOf(b, options.domain);
-  mark('index sides');
   const ga: Groups = { table: a, ...ia };
   const gb: Groups = { table: b, ...ib };
   const { pairs, matchedA, matchedB } = domainStage(ga, gb, options.domain);
-  mark('domain');
   if (options.name) {
     const countries = new CountryIds();
     const columns = (table: AccountTable, index: SideIndex): LeftoverColumns => {
       const ids = Int32Array.from(table.countries, (country) => countries.of(country));
-      const byPosition = Int32Array.from(index.group, (g) => {
-        const country = table.countryId(index.rep[g]!);
-        return country < 0 ? -1 : ids[country]!;
-      });
+      const byPosition = new Int32Array(index.group.length);
+      for (let k = 0; k < byPosition.length; k++) {
+        const country = table.countryId(index.rep[index.group[k]!]!);
+        byPosition[k] = country < 0 ? -1 : ids[country]!;
+      }
       return { names: index.names, countries: byPosition, labelChars: table.domains.values.chars, labelFrom: index.labelFrom, labelTo: index.labelTo };
     };
     const comparer = new BlockComparer(columns(a, ia), columns(b, ib), options.fuzzyThreshold);
-    mark('columns+ranks');
     const blocks = new BlockIndex(
       { names: ia.names, members: leftoverPositions(ia, matchedA), longest: ia.longest, hashes: ia.keyHashes },
       { names: ib.names, members: leftoverPositions(ib, matchedB), longest: ib.longest, hashes: ib.keyHashes },
     );
-    mark('block index');
     blocks.forEach((membersA, na, membersB, nb, kind) => comparer.block(membersA, na, membersB, nb, blocks, kind));
-    mark('blocks');
     const candidates = comparer.candidates;
-    console.error('candidates', candidates.count);
     for (const k of assign(candidates.a, candidates.b, candidates.score, candidates.count)) {
       const gA = ia.group[candidates.a[k]!]!;
       const gB = ib.group[candidates.b[k]!]!;
@@ -440,10 +433,7 @@ function matchInline(a: AccountTable, b: AccountTable, options: MatchOptions): M
       });
     }
   }
-  mark('assign+pairs');
   pairs.sort(comparePairs);
-  mark('sort');
-  console.error(T.slice(1).map(([w, t], k) => `${w} ${Math.round((t - T[k]![1]) / 1000)}`).join(', '));
   return { pairs, a: { rows: a.length, accounts: ia.accounts }, b: { rows: b.length, accounts: ib.accounts } };
 }
 
@@ -502,9 +492,18 @@ export function nineBox(pairs: readonly MatchPair[], side: 'a' | 'b'): NineBox {
   return box;
 }
 
+/** Characters JSON.stringify escapes in a string: quote, backslash, controls, and lone surrogates (any surrogate sends the string to it). */
+// eslint-disable-next-line no-control-regex -- these are the characters JSON escapes
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** A string as JSON, exactly as JSON.stringify writes it, without its cost for the common plain string. */
+function jsonString(value: string): string {
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
+
 function jsonStrings(values: readonly string[]): string {
   let out = '[';
-  for (let i = 0; i < values.length; i++) out += (i > 0 ? ',' : '') + JSON.stringify(values[i]);
+  for (let i = 0; i < values.length; i++) out += (i > 0 ? ',' : '') + jsonString(values[i]!);
   return `${out}]`;
 }
 
@@ -512,8 +511,8 @@ function jsonStrings(values: readonly string[]): string {
 export function pairToJson(pair: MatchPair): string {
   const keys =
     pair.method === 'domain'
-      ? `{"domain":${JSON.stringify(pair.keys.domain)}}`
-      : `{"nameA":${JSON.stringify(pair.keys.nameA)},"nameB":${JSON.stringify(pair.keys.nameB)}}`;
+      ? `{"domain":${jsonString(pair.keys.domain!)}}`
+      : `{"nameA":${jsonString(pair.keys.nameA!)},"nameB":${jsonString(pair.keys.nameB!)}}`;
   return `{"a":${jsonStrings(pair.a)},"b":${jsonStrings(pair.b)},"method":"${pair.method}","score":${pair.score},"keys":${keys},"cell":["${pair.cell[0]}","${pair.cell[1]}"]}`;
 }
 

@@ -1,5 +1,5 @@
 import { compareSpans, fnv1aCodes, spansEqual } from './account-table.ts';
-import { grow32, type NameColumns, NameColumnsBuilder, nameLength, nameSimilarity, roundScore } from './similarity.ts';
+import { grow32, type NameColumns, nameLength, nameSimilarity, roundScore } from './similarity.ts';
 
 /**
  * The name stage on columns: each side's leftover accounts as typed arrays in
@@ -33,7 +33,7 @@ export interface LeftoverColumns {
  * natively; only runs of equal primary keys go through `tie`. `primary` must
  * stay below 2^53 / 2^(bits of n).
  */
-export function sortIndices(primary: Float64Array, tie: (x: number, y: number) => number): Int32Array {
+function sortIndices(primary: Float64Array, tie: (x: number, y: number) => number): Int32Array {
   const n = primary.length;
   const scale = 2 ** indexBits(n);
   const packed = new Float64Array(n);
@@ -52,7 +52,7 @@ export function sortIndices(primary: Float64Array, tie: (x: number, y: number) =
 }
 
 /** Bits needed to write 0 to n - 1. */
-export function indexBits(n: number): number {
+function indexBits(n: number): number {
   return Math.max(1, Math.ceil(Math.log2(n + 1)));
 }
 
@@ -81,13 +81,6 @@ export function canonicalPermutation(names: NameColumns, tie: (x: number, y: num
     primary[k] = key;
   }
   return sortIndices(primary, (x, y) => compareSpans(chars, starts[x]!, starts[x + 1]!, chars, starts[y]!, starts[y + 1]!) || tie(x, y));
-}
-
-/** The names in the order of `permutation`. */
-export function permuteNames(names: NameColumns, permutation: Int32Array): NameColumns {
-  const builder = new NameColumnsBuilder(permutation.length, names.chars.length);
-  for (const k of permutation) builder.addColumnsName(names, k);
-  return builder.build();
 }
 
 /**
@@ -227,9 +220,10 @@ export class BlockIndex {
   /** Per side, per (position * 3 + kind): the key's hash, and 1 when its block is compared all against all. */
   private readonly hashes: [Uint32Array, Uint32Array];
   private readonly full: [Uint8Array, Uint8Array];
-  private readonly keys: Uint32Array;
-  /** position << 3 | side << 2 | kind, sorted by key hash. */
+  /** position << 3 | side << 2 | kind, sorted by key hash, one block after the other. */
   private readonly refs: Int32Array;
+  /** Where each block starts in `refs` (and, last, where the last one ends). */
+  private readonly starts: Int32Array;
 
   /**
    * `members`: the positions of each side in the blocks (all when absent),
@@ -279,7 +273,32 @@ export class BlockIndex {
       }
     }
     sortByHash(keys, refs);
-    this.keys = keys;
+    // Blocks: runs of equal hashes whose keys are equal (a run of different keys with one hash is split, its order kept).
+    const starts: number[] = [];
+    for (let from = 0; from < total; ) {
+      let to = from + 1;
+      while (to < total && keys[to] === keys[from]) to++;
+      let same = true;
+      for (let r = from + 1; r < to && same; r++) same = this.sameKey(refs[from]!, refs[r]!);
+      if (same) starts.push(from);
+      else {
+        const groups: number[][] = [];
+        for (let r = from; r < to; r++) {
+          const group = groups.find((members) => this.sameKey(members[0]!, refs[r]!));
+          if (group) group.push(refs[r]!);
+          else groups.push([refs[r]!]);
+        }
+        let at = from;
+        for (const members of groups) {
+          starts.push(at);
+          refs.set(members, at);
+          at += members.length;
+        }
+      }
+      from = to;
+    }
+    starts.push(total);
+    this.starts = Int32Array.from(starts);
     this.refs = refs;
     this.forEach((ia, na, ib, nb, kind) => {
       if (na * nb > FULL_BLOCK_COMPARISONS) return;
@@ -290,41 +309,25 @@ export class BlockIndex {
 
   /** Calls `visit(membersA, countA, membersB, countB, kind)` once per block both sides are in (the arrays are reused between calls). */
   forEach(visit: (membersA: Int32Array, countA: number, membersB: Int32Array, countB: number, kind: number) => void): void {
-    const { keys, refs } = this;
-    const total = keys.length;
+    const { starts, refs } = this;
     let membersA = new Int32Array(64);
     let membersB = new Int32Array(64);
-    const block = (members: ArrayLike<number>, from: number, to: number) => {
-      let na = 0;
-      let nb = 0;
+    for (let block = 0; block + 1 < starts.length; block++) {
+      const from = starts[block]!;
+      const to = starts[block + 1]!;
+      if (to - from < 2) continue;
       if (to - from > membersA.length) {
         membersA = new Int32Array(to - from);
         membersB = new Int32Array(to - from);
       }
+      let na = 0;
+      let nb = 0;
       for (let r = from; r < to; r++) {
-        const ref = members[r]!;
+        const ref = refs[r]!;
         if (ref & 4) membersB[nb++] = ref >>> 3;
         else membersA[na++] = ref >>> 3;
       }
-      if (na > 0 && nb > 0) visit(membersA, na, membersB, nb, members[from]! & 3);
-    };
-    for (let from = 0; from < total; ) {
-      let to = from + 1;
-      while (to < total && keys[to] === keys[from]) to++;
-      let same = true;
-      for (let r = from + 1; r < to && same; r++) same = this.sameKey(refs[from]!, refs[r]!);
-      if (same) block(refs, from, to);
-      else {
-        // Different keys with one hash: split the run by key, keeping its order.
-        const groups: number[][] = [];
-        for (let r = from; r < to; r++) {
-          const group = groups.find((members) => this.sameKey(members[0]!, refs[r]!));
-          if (group) group.push(refs[r]!);
-          else groups.push([refs[r]!]);
-        }
-        for (const members of groups) block(members, 0, members.length);
-      }
-      from = to;
+      if (na > 0 && nb > 0) visit(membersA, na, membersB, nb, refs[from]! & 3);
     }
   }
 

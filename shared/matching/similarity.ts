@@ -101,7 +101,7 @@ export class NameColumnsBuilder {
   }
 }
 
-export function grow16(array: Uint16Array, atLeast: number): Uint16Array {
+function grow16(array: Uint16Array, atLeast: number): Uint16Array {
   const grown = new Uint16Array(Math.max(atLeast, array.length * 2));
   grown.set(array);
   return grown;
