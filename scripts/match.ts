@@ -75,7 +75,7 @@ async function writeLines(path: string, result: MatchResult): Promise<void> {
 export async function dryRun(fileA: string, fileB: string, out: string | undefined, options: MatchOptions = parseTerms({}).matching): Promise<DryRunSummary> {
   const started = performance.now();
   const [a, b] = await Promise.all([readSideInWorker(createReadStream(fileA)), readSideInWorker(createReadStream(fileB))]);
-  const timings: Record<string, number> = { readA: a.ms, readB: b.ms };
+  const timings: Record<string, number> = { readA: a.ms, readB: b.ms, indexA: a.indexMs ?? 0, indexB: b.indexMs ?? 0 };
   const summary: DryRunSummary = { a: fileSummary(fileA, a.report), b: fileSummary(fileB, b.report), timings };
   if (a.report.verdict === 'accepted' && b.report.verdict === 'accepted') {
     const matchStarted = performance.now();

@@ -35,6 +35,15 @@ function spanToString(chars: Uint16Array, from: number, to: number): string {
   return out;
 }
 
+/**
+ * The first `length` elements of a growable array: a view when it is
+ * nearly full, else a copy of that size, so that a finished column does not
+ * keep (or send to another thread) the spare half of its last growth.
+ */
+export function trimmed<T extends Uint8Array | Uint16Array | Int32Array | Uint32Array>(array: T, length: number): T {
+  return (length * 8 >= array.length * 7 ? array.subarray(0, length) : array.slice(0, length)) as T;
+}
+
 /** Compares two spans of code units as JS compares strings (by code unit, a prefix first). */
 export function compareSpans(x: Uint16Array, xFrom: number, xTo: number, y: Uint16Array, yFrom: number, yTo: number): number {
   const n = Math.min(xTo - xFrom, yTo - yFrom);
@@ -104,9 +113,9 @@ export class StringColumn {
     return this.close(end);
   }
 
-  /** The column trimmed to its content, as plain data (views on its arrays). */
+  /** The column as plain data, its arrays trimmed to their content. */
   data(): StringColumnData {
-    return { chars: this.chars.subarray(0, this.used), ends: this.ends.subarray(0, this.length) };
+    return { chars: trimmed(this.chars, this.used), ends: trimmed(this.ends, this.length) };
   }
 
   private close(end: number): number {
@@ -361,7 +370,7 @@ export class AccountTable {
     return account;
   }
 
-  /** The table as plain data (views on its arrays, trimmed to its rows). */
+  /** The table as plain data, its arrays trimmed to its rows. */
   toData(): AccountTableData {
     const n = this.length;
     return {
@@ -369,9 +378,9 @@ export class AccountTable {
       names: this.names.data(),
       domains: this.domains.values.data(),
       countries: [...this.countries],
-      ranks: this.ranks.subarray(0, n),
-      domainIds: this.domainIdOf.subarray(0, n),
-      countryIds: this.countryIdOf.subarray(0, n),
+      ranks: trimmed(this.ranks, n),
+      domainIds: trimmed(this.domainIdOf, n),
+      countryIds: trimmed(this.countryIdOf, n),
       ...(this.index ? { index: this.index } : {}),
     };
   }

@@ -274,13 +274,18 @@ export class BlockIndex {
     }
     sortByHash(keys, refs);
     // Blocks: runs of equal hashes whose keys are equal (a run of different keys with one hash is split, its order kept).
-    const starts: number[] = [];
+    let starts: Int32Array = new Int32Array(1024);
+    let blocks = 0;
+    const push = (at: number) => {
+      if (blocks === starts.length) starts = grow32(starts, blocks + 1);
+      starts[blocks++] = at;
+    };
     for (let from = 0; from < total; ) {
       let to = from + 1;
       while (to < total && keys[to] === keys[from]) to++;
       let same = true;
       for (let r = from + 1; r < to && same; r++) same = this.sameKey(refs[from]!, refs[r]!);
-      if (same) starts.push(from);
+      if (same) push(from);
       else {
         const groups: number[][] = [];
         for (let r = from; r < to; r++) {
@@ -290,15 +295,15 @@ export class BlockIndex {
         }
         let at = from;
         for (const members of groups) {
-          starts.push(at);
+          push(at);
           refs.set(members, at);
           at += members.length;
         }
       }
       from = to;
     }
-    starts.push(total);
-    this.starts = Int32Array.from(starts);
+    push(total);
+    this.starts = starts.subarray(0, blocks);
     this.refs = refs;
     this.forEach((ia, na, ib, nb, kind) => {
       if (na * nb > FULL_BLOCK_COMPARISONS) return;

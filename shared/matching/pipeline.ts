@@ -50,7 +50,10 @@ export function normaliseRow(row: AccountRow): { ref: string; population: Accoun
 export interface ReadSide {
   table: AccountTable;
   report: ValidationReport;
+  /** Validation and normalisation, milliseconds. */
   ms: number;
+  /** Building the side's index, milliseconds (when read in a worker). */
+  indexMs?: number;
 }
 
 /** Validates and normalises one contribution into an account table. */
@@ -72,7 +75,7 @@ const MAX_CHUNKS_IN_FLIGHT = 8;
 type ToWorker = { type: 'chunk'; chunk: Uint8Array } | { type: 'end' };
 type FromWorker =
   | { type: 'read' }
-  | { type: 'done'; report: ValidationReport; ms: number; table: AccountTableData }
+  | { type: 'done'; report: ValidationReport; ms: number; indexMs: number; table: AccountTableData }
   | { type: 'failed'; message: string; stack?: string };
 
 /** The typed arrays' buffers of a table, each once, to transfer rather than copy. */
@@ -103,9 +106,11 @@ function serveReadSide(port: NonNullable<typeof parentPort>, options: Validation
   }
   readSide(chunks(), options).then(
     ({ table, report, ms }) => {
+      const started = performance.now();
       if (report.verdict === 'accepted') table.index = indexSide(table, useDomain);
+      const indexMs = Math.round(performance.now() - started);
       const data = table.toData();
-      port.postMessage({ type: 'done', report, ms, table: data } satisfies FromWorker, buffersOf(data));
+      port.postMessage({ type: 'done', report, ms, indexMs, table: data } satisfies FromWorker, buffersOf(data));
       port.close();
     },
     (error: unknown) => {
@@ -149,7 +154,7 @@ export async function readSideInWorker(
         wake?.();
       } else if (message.type === 'done') {
         finished = true;
-        resolve({ table: AccountTable.fromData(message.table), report: message.report, ms: message.ms });
+        resolve({ table: AccountTable.fromData(message.table), report: message.report, ms: message.ms, indexMs: message.indexMs });
       } else {
         finished = true;
         reject(Object.assign(new Error(message.message), message.stack ? { stack: message.stack } : {}));
