@@ -34,17 +34,10 @@ export function countryKey(country: string | undefined, domain: string | undefin
   return tld === 'uk' ? 'GB' : tld.toUpperCase();
 }
 
-/** A validated row as the matcher's input. */
-export function normaliseRow(row: AccountRow): { ref: string; population: AccountRow['population']; domainKey?: string; nameKey: string; country?: string } {
+/** Normalises a validated row (registrable domain, name key, country) into the table, without an object per row. */
+export function addNormalisedRow(table: AccountTable, row: AccountRow): void {
   const domain = (row.website ? domainKey(row.website) : undefined) ?? (row.email ? domainKey(row.email) : undefined);
-  const country = countryKey(row.country, domain);
-  return {
-    ref: row.ref,
-    population: row.population,
-    nameKey: nameKey(row.name),
-    ...(domain === undefined ? {} : { domainKey: domain }),
-    ...(country === undefined ? {} : { country }),
-  };
+  table.addRow(row.ref, row.population, nameKey(row.name), domain, countryKey(row.country, domain));
 }
 
 export interface ReadSide {
@@ -60,7 +53,7 @@ export interface ReadSide {
 export async function readSide(input: AsyncIterable<Uint8Array> | NodeJS.ReadableStream, options: ValidationOptions = {}): Promise<ReadSide> {
   const started = performance.now();
   const table = new AccountTable();
-  const report = await validateContribution(input, options, (row) => table.add(normaliseRow(row)));
+  const report = await validateContribution(input, options, (row) => addNormalisedRow(table, row));
   return { table: report.verdict === 'accepted' ? table : new AccountTable(), report, ms: Math.round(performance.now() - started) };
 }
 
