@@ -12,6 +12,7 @@
  * | agreement         | AGREEMENT#<id>         | AGREEMENT             |
  * | agreement of a partner | PARTNER#<partnerId> | AGREEMENT#<id>      |
  * | run               | AGREEMENT#<id>         | RUN#<runId>           |
+ * | flag on a match   | AGREEMENT#<id>         | FLAG#<runId>#<matchId>#<side> |
  * | workflow wait     | AGREEMENT#<id>         | WAIT#<what>           |
  * | contribution      | AGREEMENT#<id>         | CONTRIB#<runId>#<ctbId> |
  * | audit event       | AGREEMENT#<id>         | AUDIT#<seq, 10 digits>|
@@ -19,6 +20,7 @@
  * | outbox item       | PARTNER#<partnerId>    | OUTBOX#<occurredAt>#<evtId> (gsi1: OUTBOX#DUE / <dueAt>#<evtId> while due) |
  * | dead letter       | PARTNER#<partnerId>    | DEADLETTER#<deadAt>#<evtId>#<channel> |
  * | webhook           | PARTNER#<partnerId>    | WEBHOOK               |
+ * | idempotency record | PARTNER#<partnerId> (public routes: IDEMPOTENCY#<recordId>) | IDEMPOTENCY#<recordId> |
  */
 
 export interface ItemKey {
@@ -38,6 +40,9 @@ export const keys = {
   auditEvent: (agreementId: string, seq: number): ItemKey => ({ pk: `AGREEMENT#${agreementId}`, sk: `AUDIT#${String(seq).padStart(10, '0')}` }),
   auditEventsPrefix: (agreementId: string) => ({ pk: `AGREEMENT#${agreementId}`, skPrefix: 'AUDIT#' }),
   run: (agreementId: string, runId: string): ItemKey => ({ pk: `AGREEMENT#${agreementId}`, sk: `RUN#${runId}` }),
+  runsPrefix: (agreementId: string) => ({ pk: `AGREEMENT#${agreementId}`, skPrefix: 'RUN#' }),
+  flag: (agreementId: string, runId: string, matchId: string, side: string): ItemKey => ({ pk: `AGREEMENT#${agreementId}`, sk: `FLAG#${runId}#${matchId}#${side}` }),
+  flagsPrefix: (agreementId: string) => ({ pk: `AGREEMENT#${agreementId}`, skPrefix: 'FLAG#' }),
   contribution: (agreementId: string, runId: string, contributionId: string): ItemKey => ({ pk: `AGREEMENT#${agreementId}`, sk: `CONTRIB#${runId}#${contributionId}` }),
   contributionsOfRunPrefix: (agreementId: string, runId: string) => ({ pk: `AGREEMENT#${agreementId}`, skPrefix: `CONTRIB#${runId}#` }),
   /** The task token of the workflow step waiting on this agreement for `what` (approvals, contributions). */
@@ -53,6 +58,11 @@ export const keys = {
   }),
   deadLettersPrefixOfPartner: (partnerId: string) => ({ pk: `PARTNER#${partnerId}`, skPrefix: 'DEADLETTER#' }),
   webhook: (partnerId: string): ItemKey => ({ pk: `PARTNER#${partnerId}`, sk: 'WEBHOOK' }),
+  /** A retried request's record (functions/lib/idempotency.ts): in the caller's partition, or its own on a public route. */
+  idempotency: (partnerId: string | undefined, recordId: string): ItemKey => ({
+    pk: partnerId ? `PARTNER#${partnerId}` : `IDEMPOTENCY#${recordId}`,
+    sk: `IDEMPOTENCY#${recordId}`,
+  }),
 } as const;
 
 /** Item type tags, so an item read raw still says what it is. */
@@ -66,9 +76,11 @@ export const ENTITY = {
   auditEvent: 'audit-event',
   invitation: 'invitation',
   run: 'run',
+  flag: 'flag',
   contribution: 'contribution',
   wait: 'wait',
   outbox: 'outbox',
   deadLetter: 'dead-letter',
   webhook: 'webhook',
+  idempotency: 'idempotency',
 } as const;
