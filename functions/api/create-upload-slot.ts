@@ -6,6 +6,7 @@ import { newId } from '../../shared/ids.ts';
 import { ENV } from '../../infra/definitions.ts';
 import { readAgreementAsParty } from '../lib/agreement-commands.ts';
 import { apiHandler } from '../lib/api-handler.ts';
+import { blindKeysForUploadSlot } from '../lib/blind-keys.ts';
 import { s3 } from '../lib/clients.ts';
 import { requireEnv } from '../lib/config.ts';
 import { agreementStore, contributionStore } from '../lib/stores.ts';
@@ -19,6 +20,7 @@ export const handler = apiHandler(routeByHandler('create-upload-slot'), async ({
   if (run.status !== 'open' || Date.parse(run.deadline) <= now.getTime()) {
     throw new ConflictError(`run ${run.id} is ${run.status === 'open' ? 'past its deadline' : run.status}: it takes no more contributions`, { code: 'run_closed' });
   }
+  const blindKeys = await blindKeysForUploadSlot(agreement, run, body, now);
   const contribution: Contribution = {
     id: newId('contribution'),
     agreementId: agreement.id,
@@ -30,6 +32,7 @@ export const handler = apiHandler(routeByHandler('create-upload-slot'), async ({
     ...(body.columnMapping ? { columnMapping: body.columnMapping } : {}),
     ...(body.populationValues ? { populationValues: body.populationValues } : {}),
     ...(body.defaultPopulation ? { defaultPopulation: body.defaultPopulation } : {}),
+    ...(blindKeys ? { blindKeys } : {}),
     createdAt: now.toISOString(),
   };
   await contributionStore().create(contribution);

@@ -30,6 +30,7 @@ import {
   SignUpRequestSchema,
   SignUpResponseSchema,
 } from '../../shared/partner.ts';
+import { BLIND_ROUTES } from './blind-routes.ts';
 
 /**
  * Every HTTP route of Accord, as plain data. The CDK stack makes one function
@@ -351,6 +352,7 @@ export const ROUTES = [
     auth: ['admin'],
     responses: [{ status: 200, description: 'the dead letters', schema: DeadLetterListSchema }],
   },
+  ...BLIND_ROUTES,
 ] as const satisfies readonly RouteDefinition[];
 
 export type RouteHandlerName = (typeof ROUTES)[number]['handler'];

@@ -1,8 +1,9 @@
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { termsOf } from '../../shared/agreement.ts';
 import { type Contribution, maxUploadBytes } from '../../shared/contributions/contribution.ts';
 import { validateContribution } from '../../shared/contributions/validate.ts';
+import { validateBlindContribution } from '../../shared/blind/contribution.ts';
 import { AccordError } from '../../shared/errors.ts';
 import { buildNotification, deterministicEventId } from '../../shared/notifications.ts';
 import { outboxStore } from '../notifications/stores.ts';
@@ -40,16 +41,20 @@ export async function validateUploadedContribution(ids: { agreementId: string; r
   const stored = await agreementStore().get(ids.agreementId);
   if (!stored) throw new Error(`agreement ${ids.agreementId} of contribution ${ids.contributionId} does not exist`);
   const terms = termsOf(stored.agreement.terms);
+  const blind = terms.matching.mode === 'blind';
+  const body = async () => (await s3.send(new GetObjectCommand({ Bucket: object.bucket, Key: object.key }))).Body as Readable;
   const report =
     object.size > maxUploadBytes()
       ? undefined
-      : await validateContribution((await s3.send(new GetObjectCommand({ Bucket: object.bucket, Key: object.key }))).Body as Readable, {
-          maxBytes: maxUploadBytes(),
-          populations: terms.populations[contribution.side],
-          ...(contribution.columnMapping ? { columnMapping: contribution.columnMapping } : {}),
-          ...(contribution.populationValues ? { populationValues: contribution.populationValues } : {}),
-          ...(contribution.defaultPopulation ? { defaultPopulation: contribution.defaultPopulation } : {}),
-        });
+      : blind
+        ? await validateBlindContribution(await body(), { matching: terms.matching, populations: terms.populations[contribution.side], maxBytes: maxUploadBytes() })
+        : await validateContribution(await body(), {
+            maxBytes: maxUploadBytes(),
+            populations: terms.populations[contribution.side],
+            ...(contribution.columnMapping ? { columnMapping: contribution.columnMapping } : {}),
+            ...(contribution.populationValues ? { populationValues: contribution.populationValues } : {}),
+            ...(contribution.defaultPopulation ? { defaultPopulation: contribution.defaultPopulation } : {}),
+          });
   const finalReport = report ?? {
     verdict: 'rejected' as const,
     reason: `the file has ${object.size} bytes; the limit is ${maxUploadBytes()}`,
@@ -64,6 +69,8 @@ export async function validateUploadedContribution(ids: { agreementId: string; r
   };
   const done: Contribution = { ...validating, status: finalReport.verdict, validatedAt: new Date().toISOString(), report: finalReport };
   await contributions.transition(done, ['validating']);
+  // A blind agreement keeps no file it cannot use: it may be the clear list, uploaded by mistake.
+  if (blind && finalReport.verdict === 'rejected') await s3.send(new DeleteObjectCommand({ Bucket: object.bucket, Key: object.key }));
 
   const summary =
     finalReport.verdict === 'accepted'

@@ -10,6 +10,7 @@ import type { Side } from '../../shared/terms.ts';
 import { ENV } from '../../infra/definitions.ts';
 import { runAgreementCommand } from '../lib/agreement-commands.ts';
 import { announce } from '../lib/announcements.ts';
+import { matchBlindRun } from '../lib/blind-match.ts';
 import { s3 } from '../lib/clients.ts';
 import { requireEnv } from '../lib/config.ts';
 import { agreementStore, contributionStore } from '../lib/stores.ts';
@@ -49,8 +50,15 @@ export const handler = async (event: unknown): Promise<{ status: string; pairs: 
       ...(contribution.defaultPopulation ? { defaultPopulation: contribution.defaultPopulation } : {}),
     });
   };
-  const [proposer, counterparty] = [await read('proposer'), await read('counterparty')];
-  const result = matchAccounts(proposer.table, counterparty.table, { domain: terms.matching.domain, name: terms.matching.name, fuzzyThreshold: terms.matching.fuzzyThreshold });
+  // Blind terms: the sides uploaded tokens, joined by functions/lib/blind-match.ts; the rest of the step is the same.
+  const result =
+    terms.matching.mode === 'blind'
+      ? await matchBlindRun(run, terms)
+      : matchAccounts((await read('proposer')).table, (await read('counterparty')).table, {
+          domain: terms.matching.domain,
+          name: terms.matching.name,
+          fuzzyThreshold: terms.matching.fuzzyThreshold,
+        });
 
   const resultsKey = resultsObjectKeys(run).pairs;
   await s3.send(new PutObjectCommand({ Bucket: requireEnv(ENV.resultsBucket), Key: resultsKey, Body: [...pairsToJsonLines(result.pairs)].join(''), ContentType: 'application/x-ndjson' }));

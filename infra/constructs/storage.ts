@@ -16,8 +16,8 @@ import { BUCKETS, type BucketRole, TABLE } from '../definitions.ts';
 /** What a function may do with the table. */
 export type TableAccess = 'read' | 'readWrite';
 /** What a function may do with the objects of a bucket; `write` is create, overwrite and delete. */
-/** `upload`: put new objects only (what a presigned upload needs); `write` may also delete. */
-export type BucketAccess = 'read' | 'upload' | 'write' | 'readWrite';
+/** `upload`: put new objects only (what a presigned upload needs); `write` may also delete; `readDelete`: read, and delete what is refused. */
+export type BucketAccess = 'read' | 'readDelete' | 'upload' | 'write' | 'readWrite';
 
 export interface StorageConstructProps {
   /**
@@ -182,14 +182,14 @@ export class StorageConstruct extends Construct {
    */
   grantBucket(grantee: IGrantable, role: BucketRole, access: BucketAccess, keyPrefix = ''): Grant {
     const actions = [
-      ...(access === 'read' || access === 'readWrite' ? BUCKET_READ_ACTIONS : []),
-      ...(access === 'upload' ? ['s3:PutObject'] : access === 'read' ? [] : BUCKET_WRITE_ACTIONS),
+      ...(access === 'read' || access === 'readDelete' || access === 'readWrite' ? BUCKET_READ_ACTIONS : []),
+      ...(access === 'upload' ? ['s3:PutObject'] : access === 'readDelete' ? ['s3:DeleteObject'] : access === 'read' ? [] : BUCKET_WRITE_ACTIONS),
     ];
     const grants = [
       Grant.addToPrincipal({ grantee, actions, resourceArns: [this.buckets[role].arnForObjects(`${keyPrefix}*`)] }),
       this.key.grant(grantee, ...KMS_DECRYPT_ACTIONS),
     ];
-    if (access !== 'read') grants.push(this.key.grant(grantee, ...KMS_ENCRYPT_ACTIONS));
+    if (access !== 'read' && access !== 'readDelete') grants.push(this.key.grant(grantee, ...KMS_ENCRYPT_ACTIONS));
     return combine(grants);
   }
 }

@@ -294,7 +294,9 @@ describe('least privilege of the API functions', () => {
     }
     expect([...byRole.keys()].sort()).toEqual(['ApiCreateUploadSlot', 'ContributionsContributionUploaded', 'EngagementMatchRunFunction']);
     expect(byRole.get('ApiCreateUploadSlot')).toEqual(['s3:PutObject contributions']);
-    expect(byRole.get('ContributionsContributionUploaded')?.every((a) => a.startsWith('s3:Get') && a.endsWith('contributions'))).toBe(true);
+    // It reads uploads, and deletes one a blind agreement refuses (it may be a clear list): nothing else.
+    expect(byRole.get('ContributionsContributionUploaded')?.every((a) => (a.startsWith('s3:Get') || a.startsWith('s3:DeleteObject ')) && a.endsWith('contributions'))).toBe(true);
+    expect(byRole.get('ContributionsContributionUploaded')).toContain('s3:DeleteObject contributions');
     expect(byRole.get('EngagementMatchRunFunction')).toEqual(expect.arrayContaining(['s3:GetObject contributions', 's3:DeleteObject contributions', 's3:PutObject results']));
     expect(byRole.get('EngagementMatchRunFunction')?.some((a) => a.startsWith('s3:Get') && a.endsWith('results'))).toBe(false);
   });
