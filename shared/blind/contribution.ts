@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { AccountRow, ValidationReport } from '../contributions/validate.ts';
+import { type AccountRow, validateContribution, type ValidationOptions, type ValidationReport } from '../contributions/validate.ts';
 import { byteChunks, CsvFileError, CsvParser, DEFAULT_CSV_LIMITS, type Delimiter } from '../contributions/csv-reader.ts';
 import { headerKey, KNOWN_HEADERS } from '../contributions/columns.ts';
 import { normaliseRow } from '../matching/pipeline.ts';
@@ -100,6 +100,31 @@ export function blindContributionCsv(rows: Iterable<BlindRow>, matching: BlindMa
   let csv = `${columns.join(',')}\n`;
   for (const row of rows) csv += `${columns.map((column) => row[column] ?? '').join(',')}\n`;
   return csv;
+}
+
+export interface BlindedFile extends BlindedContribution {
+  /** The clear validator's report on the partner's own file, as the server would have made it. */
+  report: ValidationReport;
+  /** The file to upload: empty when the report rejects the list. */
+  csv: string;
+}
+
+/**
+ * The whole client side for a CLI: reads the partner's CRM export with the
+ * server's own validator (same columns, populations and rejections), blinds
+ * the accepted rows and writes the blind CSV. Nothing is sent anywhere.
+ */
+export async function blindContributionFile(
+  input: AsyncIterable<Uint8Array> | NodeJS.ReadableStream,
+  options: ValidationOptions,
+  secret: Pick<RunSecret, 'key'>,
+  matching: BlindMatching,
+): Promise<BlindedFile> {
+  const rows: AccountRow[] = [];
+  const report = await validateContribution(input, options, (row) => rows.push(row));
+  if (report.verdict !== 'accepted') return { report, csv: '', rows: [], records: new Map(), unmatchable: [] };
+  const blinded = blindContribution(rows, secret, matching);
+  return { report, csv: blindContributionCsv(blinded.rows, matching), ...blinded };
 }
 
 // ---------------------------------------------------------------------------

@@ -57,3 +57,34 @@ export function blindView(terms: Terms, side: Side, pairs: readonly MatchPair[])
   const row = (mine: Population) => ({ customer: cell(mine, 'customer'), opportunity: cell(mine, 'opportunity'), prospect: cell(mine, 'prospect') });
   return { mode: 'blind', side, cells: { customer: row('customer'), opportunity: row('opportunity'), prospect: row('prospect') } };
 }
+
+/** A cell of a blind view with the side's own rows in place of its record references (what the CLI shows). */
+export interface OwnRowsCell<Row> {
+  level: BlindCell['level'];
+  count?: number;
+  /** Per matched account, the side's own rows; a record the map does not know is left out (and counted in `unknown`). */
+  accounts?: Row[][];
+  unknown?: number;
+}
+
+/**
+ * Maps a released blind view back to the side's own rows, with the map the
+ * client kept when it blinded its list (record reference → row). Runs on the
+ * partner's machine only.
+ */
+export function ownRowsOfView<Row>(view: BlindView, records: ReadonlyMap<string, Row>): Record<Population, Record<Population, OwnRowsCell<Row>>> {
+  const cell = (blind: BlindCell): OwnRowsCell<Row> => {
+    if (blind.records === undefined) return { level: blind.level, ...(blind.count === undefined ? {} : { count: blind.count }) };
+    let unknown = 0;
+    const accounts = blind.records.map((account) =>
+      account.flatMap((record) => {
+        const row = records.get(record);
+        if (row === undefined) unknown++;
+        return row === undefined ? [] : [row];
+      }),
+    );
+    return { level: blind.level, ...(blind.count === undefined ? {} : { count: blind.count }), accounts, ...(unknown > 0 ? { unknown } : {}) };
+  };
+  const row = (mine: Population) => ({ customer: cell(view.cells[mine].customer), opportunity: cell(view.cells[mine].opportunity), prospect: cell(view.cells[mine].prospect) });
+  return { customer: row('customer'), opportunity: row('opportunity'), prospect: row('prospect') };
+}

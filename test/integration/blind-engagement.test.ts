@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { dynamodb, s3 } from '../../functions/lib/clients.ts';
 import { agreementStore } from '../../functions/lib/stores.ts';
 import { ENV } from '../../infra/definitions.ts';
-import { blindContribution, blindContributionCsv } from '../../shared/blind/contribution.ts';
+import { blindContributionFile } from '../../shared/blind/contribution.ts';
 import { type BlindKeyPair, generateBlindKeyPair } from '../../shared/blind/keys.ts';
 import { deriveRunSecret } from '../../shared/blind/secret.ts';
-import { blindView } from '../../shared/blind/view.ts';
+import { blindView, ownRowsOfView } from '../../shared/blind/view.ts';
 import { type AccountRow, validateContribution } from '../../shared/contributions/validate.ts';
 import { AccountTable, matchAccounts, type MatchPair, nineBox } from '../../shared/matching/matcher.ts';
 import { normaliseRow } from '../../shared/matching/pipeline.ts';
@@ -102,17 +102,16 @@ async function upload(who: Company, agreementId: string, runId: string, body: Re
   });
 }
 
-/** What the CLI does for `accord contribute --blind`: keys of the run, the secret, the tokens, the upload. */
-async function contributeBlind(who: Company, side: Side, privateKeyPem: string, agreementId: string, runId: string, rows: AccountRow[], terms: TermsInput) {
+/** What the CLI does for `accord contribute --blind`: keys of the run, the secret, the tokens of the local file, the upload. */
+async function contributeBlind(who: Company, side: Side, privateKeyPem: string, agreementId: string, runId: string, file: string, terms: TermsInput) {
   const keys = await api.call<BlindKeys>('GET', `/v1/agreements/${agreementId}/blind-keys?runId=${runId}`, { key: who.viewer });
   expect(keys.status).toBe(200);
   const theirs = side === 'proposer' ? keys.body.counterparty : keys.body.proposer;
   const secret = deriveRunSecret({ privateKey: privateKeyPem, side, theirPublicKey: theirs?.publicKey ?? '', agreementId, runId });
-  const { matching } = parseTerms(terms);
-  const blinded = blindContribution(rows, secret, matching);
-  const csv = blindContributionCsv(blinded.rows, matching);
-  const contribution = await upload(who, agreementId, runId, { blindKeys: secret.keys }, csv);
-  return { contribution, records: blinded.records, csv };
+  const blinded = await blindContributionFile(Readable.from([Buffer.from(file)]), {}, secret, parseTerms(terms).matching);
+  expect(blinded.report.verdict).toBe('accepted');
+  const contribution = await upload(who, agreementId, runId, { blindKeys: secret.keys }, blinded.csv);
+  return { contribution, records: blinded.records, csv: blinded.csv };
 }
 
 // ---------------------------------------------------------------------------
@@ -259,8 +258,8 @@ describe('a blind engagement', () => {
 
     // Both sides blind their lists locally with the run's keys and upload tokens only.
     const [proposerRows, counterpartyRows] = [await rowsOf(PROPOSER_CSV), await rowsOf(COUNTERPARTY_CSV)];
-    const mine = await contributeBlind(acme, 'proposer', acmeKeys.privateKeyPem, agreementId, runId, proposerRows, BLIND_TERMS);
-    const theirs = await contributeBlind(globex, 'counterparty', globexKeys.privateKeyPem, agreementId, runId, counterpartyRows, BLIND_TERMS);
+    const mine = await contributeBlind(acme, 'proposer', acmeKeys.privateKeyPem, agreementId, runId, PROPOSER_CSV, BLIND_TERMS);
+    const theirs = await contributeBlind(globex, 'counterparty', globexKeys.privateKeyPem, agreementId, runId, COUNTERPARTY_CSV, BLIND_TERMS);
     for (const made of [mine, theirs]) {
       expect(made.contribution.status, made.contribution.report?.reason).toBe('accepted');
       expect(made.contribution.blindKeys).toEqual(fingerprints);
@@ -288,13 +287,15 @@ describe('a blind engagement', () => {
       .map((line) => JSON.parse(line) as MatchPair);
     const terms = parseTerms(BLIND_TERMS);
     const proposerView = blindView(terms, 'proposer', pairs);
-    const refsOf = (records: string[][] | undefined, map: Map<string, AccountRow>) => (records ?? []).map((account) => account.map((record) => map.get(record)?.ref).sort());
-    // Quillfeather: two rows of the proposer (p-01 customer, p-07 prospect) on one domain, the counterparty's prospect.
-    expect(refsOf(proposerView.cells.customer.prospect.records, mine.records)).toEqual([['p-01', 'p-07']]);
-    // Brambleworth .de / .com: a name match, same label; Cobblewick: a name match, no domain on one side.
-    expect(refsOf(proposerView.cells.customer.opportunity.records, mine.records).sort()).toEqual([['p-02'], ['p-06']]);
     const counterpartyView = blindView(terms, 'counterparty', pairs);
-    expect(refsOf(counterpartyView.cells.opportunity.customer.records, theirs.records).sort()).toEqual([['c-02'], ['c-06']]);
+    const [proposerRowsBack, counterpartyRowsBack] = [ownRowsOfView(proposerView, mine.records), ownRowsOfView(counterpartyView, theirs.records)];
+    const refsOf = (accounts: AccountRow[][] | undefined) => (accounts ?? []).map((account) => account.map((row) => row.ref).sort()).sort();
+    // Quillfeather: two rows of the proposer (p-01 customer, p-07 prospect) on one domain, the counterparty's prospect.
+    expect(refsOf(proposerRowsBack.customer.prospect.accounts)).toEqual([['p-01', 'p-07']]);
+    // Brambleworth .de / .com: a name match, same label; Cobblewick: a name match, no domain on one side.
+    expect(refsOf(proposerRowsBack.customer.opportunity.accounts)).toEqual([['p-02'], ['p-06']]);
+    expect(refsOf(counterpartyRowsBack.opportunity.customer.accounts)).toEqual([['c-02'], ['c-06']]);
+    expect(counterpartyRowsBack.opportunity.customer.unknown).toBeUndefined();
     expect(JSON.stringify(proposerView)).not.toContain([...theirs.records.keys()][0]);
     expect([...mine.records.keys()].some((record) => JSON.stringify(counterpartyView).includes(record))).toBe(false);
 
@@ -316,7 +317,7 @@ describe('a blind engagement', () => {
 
     // The same rows in another agreement between the same partners give other tokens.
     const second = await agree(acme, globex, BLIND_TERMS);
-    const again = await contributeBlind(acme, 'proposer', rotated.privateKeyPem, second.agreementId, second.runId, proposerRows, BLIND_TERMS);
+    const again = await contributeBlind(acme, 'proposer', rotated.privateKeyPem, second.agreementId, second.runId, PROPOSER_CSV, BLIND_TERMS);
     expect(again.contribution.status).toBe('accepted');
     const tokensOf = (csv: string) => new Set(csv.split('\n').slice(1).flatMap((line) => line.split(',').slice(2)).filter(Boolean));
     const [first, other] = [tokensOf(mine.csv), tokensOf(again.csv)];

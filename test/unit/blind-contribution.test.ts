@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { blindContribution, blindContributionCsv, type BlindRow, validateBlindContribution } from '../../shared/blind/contribution.ts';
+import { blindContribution, blindContributionCsv, blindContributionFile, type BlindRow, validateBlindContribution } from '../../shared/blind/contribution.ts';
 import { blindColumns, looksBlind } from '../../shared/blind/format.ts';
 import { blindToken, domainLabel } from '../../shared/blind/tokens.ts';
 import { type AccountRow, validateContribution } from '../../shared/contributions/validate.ts';
@@ -74,6 +74,27 @@ describe('blindContribution (the client side)', () => {
     const { report, accepted } = await validate(csv, WITH_COUNTRY);
     expect(report).toMatchObject({ verdict: 'accepted', rowsRead: 3, accepted: 3, rejected: 0, populations: { customer: 1, prospect: 1, opportunity: 1 } });
     expect(accepted).toEqual(blinded.rows);
+  });
+});
+
+describe('blindContributionFile (the whole client side)', () => {
+  it('reads the export with the server’s validator and options, and blinds what it accepts', async () => {
+    const csv = 'Company,Domain,Status\nInitech Inc.,initech.com,\nGlobex,globex.de,Prospect\n';
+    const file = await blindContributionFile(Readable.from([Buffer.from(csv)]), { defaultPopulation: 'customer' }, secret, BOTH);
+    expect(file.report).toMatchObject({ verdict: 'accepted', accepted: 2, rejected: 0 });
+    expect(file.csv.split('\n')[0]).toBe('record,population,domainToken,labelToken,nameToken');
+    expect([...file.records.values()].map((row) => [row.name, row.population])).toEqual([
+      ['Initech Inc.', 'customer'],
+      ['Globex', 'prospect'],
+    ]);
+    expect((await validate(file.csv)).accepted.map((row) => row.domainToken)).toEqual([blindToken(secret.key, 'domain', 'initech.com'), blindToken(secret.key, 'domain', 'globex.de')]);
+  });
+
+  it('blinds nothing of a list the server would reject', async () => {
+    const file = await blindContributionFile(Readable.from([Buffer.from('Owner\nAlice\n')]), {}, secret, BOTH);
+    expect(file.report.verdict).toBe('rejected');
+    expect(file.csv).toBe('');
+    expect(file.rows).toEqual([]);
   });
 });
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { blindContribution, type BlindRow } from '../../shared/blind/contribution.ts';
 import { BlindTable, matchBlind } from '../../shared/blind/matcher.ts';
-import { blindView } from '../../shared/blind/view.ts';
+import { blindView, ownRowsOfView } from '../../shared/blind/view.ts';
 import type { AccountRow } from '../../shared/contributions/validate.ts';
 import { AccountTable, matchAccounts, type MatchPair, nineBox, pairsToJsonLines } from '../../shared/matching/matcher.ts';
 import { normaliseRow } from '../../shared/matching/pipeline.ts';
@@ -184,6 +184,25 @@ describe('blindView', () => {
     expect(view.cells.prospect.prospect).toEqual({ level: 'count', count: 1 });
     expect(view.cells.opportunity.customer).toEqual({ level: 'hidden' });
     expect(JSON.stringify(view)).not.toMatch(/pb\d/);
+  });
+
+  it('maps back to the side’s own rows on its machine, with the map it kept', () => {
+    const mine = new Map([
+      ['pa1', 'Initech'],
+      ['pa2', 'Globex GmbH'],
+      ['pa3', 'Globex'],
+      ['pa4', 'Hooli'],
+    ]);
+    const rows = ownRowsOfView(blindView(terms, 'proposer', pairs), mine);
+    expect(rows.customer.prospect).toEqual({ level: 'accounts', count: 2, accounts: [['Initech'], ['Globex GmbH', 'Globex']] });
+    expect(rows.prospect.prospect).toEqual({ level: 'count', count: 1 });
+    expect(rows.opportunity.customer).toEqual({ level: 'hidden' });
+    expect(ownRowsOfView(blindView(terms, 'proposer', pairs), new Map([['pa1', 'Initech']])).customer.prospect).toEqual({
+      level: 'accounts',
+      count: 2,
+      accounts: [['Initech'], []],
+      unknown: 2,
+    });
   });
 
   it('shows the counterparty its own records from its side, narrowed by give-to-get', () => {
