@@ -12,6 +12,7 @@ import {
 import { AuditEventSchema } from '../../shared/audit-chain.ts';
 import { ContributionSchema, UploadSlotRequestSchema, UploadSlotSchema } from '../../shared/contributions/contribution.ts';
 import { RunViewSchema } from '../../shared/run.ts';
+import { RESULTS_ROUTES } from './results-routes.ts';
 import {
   DeadLetterListSchema,
   PutWebhookRequestSchema,
@@ -77,6 +78,8 @@ export interface RouteDefinition {
   signalsWorkflow?: true;
   /** The handler signs upload slots: it may write contribution objects to the uploads bucket, nothing else there. */
   signsUploads?: true;
+  /** The handler reads run results (the results bucket, under results/), nothing else there. */
+  readsResults?: true;
 }
 
 const ANY_ROLE: readonly Role[] = ['admin', 'approver', 'contributor', 'viewer'];
@@ -353,6 +356,7 @@ export const ROUTES = [
     responses: [{ status: 200, description: 'the dead letters', schema: DeadLetterListSchema }],
   },
   ...BLIND_ROUTES,
+  ...RESULTS_ROUTES,
 ] as const satisfies readonly RouteDefinition[];
 
 export type RouteHandlerName = (typeof ROUTES)[number]['handler'];

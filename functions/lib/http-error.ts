@@ -2,10 +2,12 @@ import {
   AccordError,
   ConflictError,
   ForbiddenError,
+  GoneError,
   MethodNotAllowedError,
   NotFoundError,
   PayloadTooLargeError,
   UnauthenticatedError,
+  UnprocessableContentError,
   UnsupportedMediaTypeError,
   ValidationError,
   type ErrorDetail,
@@ -45,8 +47,10 @@ const STATUS_BY_CLASS: ReadonlyArray<[abstract new (...args: never[]) => AccordE
   [NotFoundError, 404],
   [MethodNotAllowedError, 405],
   [ConflictError, 409],
+  [GoneError, 410],
   [PayloadTooLargeError, 413],
   [UnsupportedMediaTypeError, 415],
+  [UnprocessableContentError, 422],
 ];
 
 export function toHttpError(error: unknown, requestId: string): HttpError {

@@ -12,6 +12,7 @@
  * | agreement         | AGREEMENT#<id>         | AGREEMENT             |
  * | agreement of a partner | PARTNER#<partnerId> | AGREEMENT#<id>      |
  * | run               | AGREEMENT#<id>         | RUN#<runId>           |
+ * | flag on a match   | AGREEMENT#<id>         | FLAG#<runId>#<matchId>#<side> |
  * | workflow wait     | AGREEMENT#<id>         | WAIT#<what>           |
  * | contribution      | AGREEMENT#<id>         | CONTRIB#<runId>#<ctbId> |
  * | audit event       | AGREEMENT#<id>         | AUDIT#<seq, 10 digits>|
@@ -22,6 +23,7 @@
  * | blind key (current) | PARTNER#<partnerId>  | BLINDKEY              |
  * | blind key (history) | PARTNER#<partnerId>  | BLINDKEY#<registeredAt>#<fingerprint> |
  * | a run's blind keys | AGREEMENT#<id>        | BLINDKEYS#<runId>     |
+ * | idempotency record | PARTNER#<partnerId> (public routes: IDEMPOTENCY#<recordId>) | IDEMPOTENCY#<recordId> |
  */
 
 export interface ItemKey {
@@ -41,6 +43,9 @@ export const keys = {
   auditEvent: (agreementId: string, seq: number): ItemKey => ({ pk: `AGREEMENT#${agreementId}`, sk: `AUDIT#${String(seq).padStart(10, '0')}` }),
   auditEventsPrefix: (agreementId: string) => ({ pk: `AGREEMENT#${agreementId}`, skPrefix: 'AUDIT#' }),
   run: (agreementId: string, runId: string): ItemKey => ({ pk: `AGREEMENT#${agreementId}`, sk: `RUN#${runId}` }),
+  runsPrefix: (agreementId: string) => ({ pk: `AGREEMENT#${agreementId}`, skPrefix: 'RUN#' }),
+  flag: (agreementId: string, runId: string, matchId: string, side: string): ItemKey => ({ pk: `AGREEMENT#${agreementId}`, sk: `FLAG#${runId}#${matchId}#${side}` }),
+  flagsPrefix: (agreementId: string) => ({ pk: `AGREEMENT#${agreementId}`, skPrefix: 'FLAG#' }),
   contribution: (agreementId: string, runId: string, contributionId: string): ItemKey => ({ pk: `AGREEMENT#${agreementId}`, sk: `CONTRIB#${runId}#${contributionId}` }),
   contributionsOfRunPrefix: (agreementId: string, runId: string) => ({ pk: `AGREEMENT#${agreementId}`, skPrefix: `CONTRIB#${runId}#` }),
   /** The task token of the workflow step waiting on this agreement for `what` (approvals, contributions). */
@@ -63,6 +68,11 @@ export const keys = {
   blindKeyHistoryPrefix: (partnerId: string) => ({ pk: `PARTNER#${partnerId}`, skPrefix: 'BLINDKEY#' }),
   /** The two public keys a run's blind contributions are made with, fixed at the run's first blind upload slot. */
   runBlindKeys: (agreementId: string, runId: string): ItemKey => ({ pk: `AGREEMENT#${agreementId}`, sk: `BLINDKEYS#${runId}` }),
+  /** A retried request's record (functions/lib/idempotency.ts): in the caller's partition, or its own on a public route. */
+  idempotency: (partnerId: string | undefined, recordId: string): ItemKey => ({
+    pk: partnerId ? `PARTNER#${partnerId}` : `IDEMPOTENCY#${recordId}`,
+    sk: `IDEMPOTENCY#${recordId}`,
+  }),
 } as const;
 
 /** Item type tags, so an item read raw still says what it is. */
@@ -76,6 +86,7 @@ export const ENTITY = {
   auditEvent: 'audit-event',
   invitation: 'invitation',
   run: 'run',
+  flag: 'flag',
   contribution: 'contribution',
   wait: 'wait',
   outbox: 'outbox',
@@ -84,4 +95,5 @@ export const ENTITY = {
   blindKey: 'blind-key',
   blindKeyHistory: 'blind-key-history',
   runBlindKeys: 'run-blind-keys',
+  idempotency: 'idempotency',
 } as const;

@@ -33,8 +33,9 @@ export class ContributionsConstruct extends Construct {
       memorySize: 1024,
     })
       .bindTable(props.storage, 'readWrite')
-      // A file a blind agreement rejects is deleted at once: it may be the clear list, uploaded by mistake.
-      .bindBucket(props.storage, 'uploads', 'readDelete', 'contributions/');
+      .bindBucket(props.storage, 'uploads', 'read', 'contributions/');
+    // A file a blind agreement refuses is deleted for good, every version: it may be the clear list, uploaded by mistake.
+    props.storage.grantPurge(this.uploadedFunction, 'uploads', 'contributions/');
     props.engagement.grantAnswer(this.uploadedFunction);
     // The bucket's native EventBridge notifications, set on the CloudFormation
     // resource: CDK's addEventNotification would add a custom-resource Lambda

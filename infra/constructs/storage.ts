@@ -16,8 +16,8 @@ import { BUCKETS, type BucketRole, TABLE } from '../definitions.ts';
 /** What a function may do with the table. */
 export type TableAccess = 'read' | 'readWrite';
 /** What a function may do with the objects of a bucket; `write` is create, overwrite and delete. */
-/** `upload`: put new objects only (what a presigned upload needs); `write` may also delete; `readDelete`: read, and delete what is refused. */
-export type BucketAccess = 'read' | 'readDelete' | 'upload' | 'write' | 'readWrite';
+/** `upload`: put new objects only (what a presigned upload needs); `write` may also delete. */
+export type BucketAccess = 'read' | 'upload' | 'write' | 'readWrite';
 
 export interface StorageConstructProps {
   /**
@@ -182,15 +182,33 @@ export class StorageConstruct extends Construct {
    */
   grantBucket(grantee: IGrantable, role: BucketRole, access: BucketAccess, keyPrefix = ''): Grant {
     const actions = [
-      ...(access === 'read' || access === 'readDelete' || access === 'readWrite' ? BUCKET_READ_ACTIONS : []),
-      ...(access === 'upload' ? ['s3:PutObject'] : access === 'readDelete' ? ['s3:DeleteObject'] : access === 'read' ? [] : BUCKET_WRITE_ACTIONS),
+      ...(access === 'read' || access === 'readWrite' ? BUCKET_READ_ACTIONS : []),
+      ...(access === 'upload' ? ['s3:PutObject'] : access === 'read' ? [] : BUCKET_WRITE_ACTIONS),
     ];
     const grants = [
       Grant.addToPrincipal({ grantee, actions, resourceArns: [this.buckets[role].arnForObjects(`${keyPrefix}*`)] }),
       this.key.grant(grantee, ...KMS_DECRYPT_ACTIONS),
     ];
-    if (access !== 'read' && access !== 'readDelete') grants.push(this.key.grant(grantee, ...KMS_ENCRYPT_ACTIONS));
+    if (access !== 'read') grants.push(this.key.grant(grantee, ...KMS_ENCRYPT_ACTIONS));
     return combine(grants);
+  }
+
+  /**
+   * Lets `grantee` delete objects for good under `keyPrefix`: list every
+   * version and delete marker there (ListBucketVersions, and ListBucket for
+   * endpoints without versions), and delete any of them by version id.
+   */
+  grantPurge(grantee: IGrantable, role: BucketRole, keyPrefix: string): Grant {
+    const bucket = this.buckets[role];
+    return combine([
+      Grant.addToPrincipal({
+        grantee,
+        actions: ['s3:ListBucket', 's3:ListBucketVersions'],
+        resourceArns: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${keyPrefix}*`] } },
+      }),
+      Grant.addToPrincipal({ grantee, actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'], resourceArns: [bucket.arnForObjects(`${keyPrefix}*`)] }),
+    ]);
   }
 }
 

@@ -12,6 +12,7 @@ import { blindView, ownRowsOfView } from '../../shared/blind/view.ts';
 import { type AccountRow, validateContribution } from '../../shared/contributions/validate.ts';
 import { AccountTable, matchAccounts, type MatchPair, nineBox } from '../../shared/matching/matcher.ts';
 import { normaliseRow } from '../../shared/matching/pipeline.ts';
+import { resultsObjectKeys } from '../../shared/results-objects.ts';
 import { parseTerms, type Side, type TermsInput } from '../../shared/terms.ts';
 import { uniqueSignUp, useTestApi } from '../support/api-client.ts';
 
@@ -308,9 +309,19 @@ describe('a blind engagement', () => {
       ...(await storedObjectsUnder(process.env[ENV.resultsBucket] ?? '', `results/${agreementId}/`)),
     ];
     expect(items.map((item) => item.entity)).toEqual(expect.arrayContaining(['agreement', 'run', 'contribution', 'audit-event', 'run-blind-keys', 'blind-key']));
-    expect(objects.map((object) => object.key).sort()).toEqual(
-      [`contributions/${agreementId}/${runId}/${mine.contribution.id}.csv`, `contributions/${agreementId}/${runId}/${theirs.contribution.id}.csv`, run?.summary?.resultsKey].sort(),
+    const resultsKeys = resultsObjectKeys({ agreementId, id: runId });
+    expect(objects.map((object) => object.key)).toEqual(
+      expect.arrayContaining([
+        `contributions/${agreementId}/${runId}/${mine.contribution.id}.csv`,
+        `contributions/${agreementId}/${runId}/${theirs.contribution.id}.csv`,
+        resultsKeys.pairs,
+        resultsKeys.accounts.proposer,
+        resultsKeys.accounts.counterparty,
+      ]),
     );
+    // No row of either list is kept for display: the accounts objects of a blind run are empty.
+    expect(objects.filter((object) => Object.values(resultsKeys.accounts).includes(object.key)).map((object) => object.text)).toEqual(['', '']);
+    expect(objects.some((object) => object.key === mistakeKey)).toBe(false);
     const texts = [...items.map((item) => ({ where: `${String(item.pk)} ${String(item.sk)}`, text: JSON.stringify(item) })), ...objects.map((object) => ({ where: object.key, text: object.text }))];
     const leaks = texts.flatMap(({ where, text }) => forbidden.filter((value) => text.toLowerCase().includes(value.toLowerCase())).map((value) => `${where}: ${value}`));
     expect(leaks).toEqual([]);
