@@ -58,6 +58,18 @@ export function blindView(terms: Terms, side: Side, pairs: readonly MatchPair[])
   return { mode: 'blind', side, cells: { customer: row('customer'), opportunity: row('opportunity'), prospect: row('prospect') } };
 }
 
+/**
+ * For `side`'s preview before it approves: what the other side will be shown
+ * of the overlap — its levels and counts per cell, from its own point of
+ * view ([its population][side's population]); never its record references.
+ */
+export function blindSeenOfMe(terms: Terms, side: Side, pairs: readonly MatchPair[]): BlindView {
+  const theirs = blindView(terms, side === 'proposer' ? 'counterparty' : 'proposer', pairs);
+  const strip = (cell: BlindCell): BlindCell => (cell.count === undefined ? { level: cell.level } : { level: cell.level, count: cell.count });
+  const row = (mine: Population) => ({ customer: strip(theirs.cells[mine].customer), opportunity: strip(theirs.cells[mine].opportunity), prospect: strip(theirs.cells[mine].prospect) });
+  return { ...theirs, cells: { customer: row('customer'), opportunity: row('opportunity'), prospect: row('prospect') } };
+}
+
 /** A cell of a blind view with the side's own rows in place of its record references (what the CLI shows). */
 export interface OwnRowsCell<Row> {
   level: BlindCell['level'];

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { blindContribution, type BlindRow } from '../../shared/blind/contribution.ts';
 import { BlindTable, matchBlind } from '../../shared/blind/matcher.ts';
-import { blindView, ownRowsOfView } from '../../shared/blind/view.ts';
+import { blindSeenOfMe, blindView, ownRowsOfView } from '../../shared/blind/view.ts';
 import type { AccountRow } from '../../shared/contributions/validate.ts';
 import { AccountTable, matchAccounts, type MatchPair, nineBox, pairsToJsonLines } from '../../shared/matching/matcher.ts';
 import { normaliseRow } from '../../shared/matching/pipeline.ts';
@@ -184,6 +184,14 @@ describe('blindView', () => {
     expect(view.cells.prospect.prospect).toEqual({ level: 'count', count: 1 });
     expect(view.cells.opportunity.customer).toEqual({ level: 'hidden' });
     expect(JSON.stringify(view)).not.toMatch(/pb\d/);
+  });
+
+  it('previews what the other side will be shown: its levels and counts, none of its records', () => {
+    const preview = blindSeenOfMe(terms, 'proposer', pairs);
+    expect(preview.side).toBe('counterparty');
+    expect(preview.cells.prospect.customer).toEqual({ level: 'accounts', count: 2 });
+    expect(preview.cells.customer.opportunity).toEqual({ level: 'hidden' });
+    expect(JSON.stringify(preview)).not.toMatch(/p[ab]\d/);
   });
 
   it('maps back to the side’s own rows on its machine, with the map it kept', () => {
