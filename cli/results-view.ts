@@ -38,19 +38,21 @@ function matchLine(match: MatchView): string {
 }
 
 /** Each cell in words: its count, what you see, its play and who acts, and its accounts. */
-export function cellLines(view: Pick<ResultsView, 'cells' | 'matches'>): string[] {
+export function cellLines(view: Pick<ResultsView, 'cells' | 'matches'>, limit = Infinity): string[] {
   const lines: string[] = [];
   for (const cell of view.cells) {
     const head = `your ${PLURAL[cell.mine]} × their ${PLURAL[cell.theirs]}: ${cell.level === 'hidden' ? 'hidden, you see nothing' : `${plural(cell.count ?? 0, 'match', 'matches')}, you see ${levelText(cell)}`}${cell.limitedBy === 'give_to_get' ? ' (narrowed by give-to-get)' : cell.limitedBy === 'not_contributed' ? ' (a population not contributed)' : ''}`;
     lines.push(head);
     lines.push(`  play: ${cell.rule.play}; ${actsText(cell.rule.acts)}${cell.rule.note ? `. ${cell.rule.note}` : ''}`);
     const matches = view.matches.filter((m) => m.cell.mine === cell.mine && m.cell.theirs === cell.theirs);
-    lines.push(...indent(matches.map(matchLine), '    '));
+    lines.push(...indent(matches.slice(0, limit).map(matchLine), '    '));
+    if (matches.length > limit) lines.push(`    … and ${matches.length - limit} more (accord results --json, or accord export)`);
   }
   return lines;
 }
 
-export function resultsLines(view: ResultsView): string[] {
+/** `limit`: at most this many accounts per cell. */
+export function resultsLines(view: ResultsView, limit = Infinity): string[] {
   return [
     `Results of run ${view.runId} of ${view.agreementId}: ${view.status === 'released' ? `released ${when(view.releasedAt ?? undefined)}` : 'awaiting approval'}${view.expiresAt ? `, kept until ${when(view.expiresAt)}` : ''}; you are the ${view.side}`,
     `Result hash: ${view.resultHash}`,
@@ -59,24 +61,24 @@ export function resultsLines(view: ResultsView): string[] {
     ...indent(nineBoxTable(view)),
     '',
     `Cell by cell (${plural(view.matches.length, 'visible match', 'visible matches')}, ${view.newCount} new, ${view.flaggedCount} flagged):`,
-    ...indent(cellLines(view)),
+    ...indent(cellLines(view, limit)),
   ];
 }
 
-function seenOfMeLines(seen: SeenOfMe): string[] {
+function seenOfMeLines(seen: SeenOfMe, limit: number): string[] {
   const lines: string[] = [];
   for (const cell of seen.cells) {
     const what = cell.level === 'hidden' ? 'nothing' : cell.level === 'count' ? 'a count' : `your accounts (name, domain${cell.fields.length ? `, ${cell.fields.join(', ')}` : ''})`;
     lines.push(`your ${PLURAL[cell.mine]} × their ${PLURAL[cell.theirs]}: they see ${what}${cell.count !== null ? ` (${plural(cell.count, 'match', 'matches')})` : ''}${cell.shownInPreview ? '' : ' (not shown here: your own level of the cell is lower)'}`);
-    for (const match of seen.matches.filter((m) => m.cell.mine === cell.mine && m.cell.theirs === cell.theirs)) {
-      lines.push(`    ${match.accounts.map((a) => `${a.name}${a.domain ? ` (${a.domain})` : ''}`).join('; ')}`);
-    }
+    const matches = seen.matches.filter((m) => m.cell.mine === cell.mine && m.cell.theirs === cell.theirs);
+    for (const match of matches.slice(0, limit)) lines.push(`    ${match.accounts.map((a) => `${a.name}${a.domain ? ` (${a.domain})` : ''}`).join('; ')}`);
+    if (matches.length > limit) lines.push(`    … and ${matches.length - limit} more`);
   }
   return lines;
 }
 
 /** What an approver reads before approving a run's results: both directions. */
-export function previewLines(preview: ResultsPreview): string[] {
+export function previewLines(preview: ResultsPreview, limit = Infinity): string[] {
   return [
     `Results of run ${preview.runId} of ${preview.agreementId} await approval until ${when(preview.approvalDeadline)}; approved by you: ${preview.approved.mine ? 'yes' : 'no'}, by your partner: ${preview.approved.theirs ? 'yes' : 'no'}`,
     `Result hash: ${preview.resultHash}`,
@@ -84,9 +86,9 @@ export function previewLines(preview: ResultsPreview): string[] {
     'You will see (your populations in rows, your partner’s in columns):',
     ...indent(nineBoxTable(preview.youWillSee)),
     '',
-    ...indent(cellLines(preview.youWillSee)),
+    ...indent(cellLines(preview.youWillSee, limit)),
     '',
     'Your partner will see of your accounts:',
-    ...indent(seenOfMeLines(preview.theyWillSee)),
+    ...indent(seenOfMeLines(preview.theyWillSee, limit)),
   ];
 }

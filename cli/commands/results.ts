@@ -9,7 +9,7 @@ import { resolvePath } from '../files.ts';
 import type { AccordClient } from '../http.ts';
 import type { CliIo } from '../io.ts';
 import { previewLines, resultsLines } from '../results-view.ts';
-import { checkedAgreementId, confirmed, readAgreement } from './agreements.ts';
+import { checkedAgreementId, confirmed, positiveInt, readAgreement } from './agreements.ts';
 
 /** results, export, flag; and approving or declining a run's results (from approve / decline). */
 
@@ -57,7 +57,8 @@ export function registerResultsCommands(program: Command, io: CliIo): void {
     .description('the released results: the 9-box as a table, then cell by cell with the accounts you may see; --preview before release')
     .option('--run <runId>', 'the run (default: the current one)')
     .option('--preview', 'before release: what you will see and what your partner will see of you (admin, approver)')
-    .action(async (agreementId: string, options: { run?: string; preview?: boolean }, command: Command) => {
+    .option('--limit <n>', 'show at most n accounts per cell', (value) => positiveInt(value, '--limit'))
+    .action(async (agreementId: string, options: { run?: string; preview?: boolean; limit?: number }, command: Command) => {
       const ctx = new Context(io, command);
       checkedAgreementId(agreementId);
       const client = await ctx.client();
@@ -65,11 +66,11 @@ export function registerResultsCommands(program: Command, io: CliIo): void {
       const params = { agreementId, runId: runOf(agreement, options.run) };
       if (options.preview) {
         const preview = await client.call('preview-results', { params });
-        ctx.print(preview, () => previewLines(preview), agreementId);
+        ctx.print(preview, () => previewLines(preview, options.limit), agreementId);
         return;
       }
       const view = await client.call('get-results', { params });
-      ctx.print(view, () => resultsLines(view), agreementId);
+      ctx.print(view, () => resultsLines(view, options.limit), agreementId);
     });
 
   program
