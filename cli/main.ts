@@ -6,6 +6,7 @@ import { registerAuditCommand } from './commands/audit.ts';
 import { registerContributeCommand } from './commands/contribute.ts';
 import { registerKeyCommands } from './commands/keys.ts';
 import { registerResultsCommands } from './commands/results.ts';
+import { registerWebhookCommands } from './commands/webhook.ts';
 import { CliError, EXIT, EXIT_CODES_HELP, oneLine } from './errors.ts';
 import type { CliIo } from './io.ts';
 
@@ -42,6 +43,7 @@ function buildProgram(io: CliIo): Command {
   registerContributeCommand(program, io);
   registerResultsCommands(program, io);
   registerAuditCommand(program, io);
+  registerWebhookCommands(program, io);
   return program;
 }
 

@@ -1,5 +1,6 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../cli/errors.ts';
 import { uniqueSignUp, useTestApi } from '../support/api-client.ts';
@@ -119,7 +120,14 @@ describe('an engagement through the CLI', () => {
     );
     expect(mine.contribution.status).toBe('accepted');
     expect(mine.contribution.report.accepted).toBe(mine.local.accepted);
-    const theirs = await cli.run(['contribute', join(EXAMPLES, 'globex-accounts.csv'), '--agreement', agreementId, '--profile', 'globex']);
+    // On a terminal, the upload draws a progress bar up to the file's size.
+    const terminal = Object.assign(new PassThrough(), { isTTY: true, columns: 100 });
+    let drawn = '';
+    terminal.on('data', (chunk: Buffer) => (drawn += chunk.toString()));
+    const size = (await stat(join(EXAMPLES, 'globex-accounts.csv'))).size;
+    const theirs = await cli.run(['contribute', join(EXAMPLES, 'globex-accounts.csv'), '--agreement', agreementId, '--profile', 'globex'], { progress: terminal });
+    expect(drawn).toContain(`Uploading [`);
+    expect(drawn).toContain(`100% ${size}/${size} bytes`);
     expect(theirs.code, theirs.stderr).toBe(0);
     expect(theirs.stdout).toMatch(/Server report for ctb_[0-9a-z]{20}: .*globex-accounts\.csv: 10 rows read, 10 accepted/);
 
@@ -171,9 +179,31 @@ describe('an engagement through the CLI', () => {
     expect(json<{ agreements: { id: string }[] }>(await cli.run(['agreements', '--profile', 'initech', '--json'])).agreements.map((a) => a.id)).toEqual([proposed.id]);
   });
 
+  it('registers, shows, rotates and removes the webhook; refuses a URL that is not public https', async () => {
+    const set = await cli.run(['webhook', 'set', 'https://hooks.acme.com/accord']);
+    expect(set.code, set.stderr).toBe(0);
+    const secret = /whsec_\S+/.exec(set.stdout)?.[0] ?? '';
+    expect(secret).not.toBe('');
+    const shown = await cli.run(['webhook']);
+    expect(shown.stdout).toContain('url:');
+    expect(shown.stdout).toContain('https://hooks.acme.com/accord');
+    expect(shown.stdout).not.toContain(secret);
+    const rotated = json<{ secret: string; webhook: { previousSecretExpiresAt: string } }>(await cli.run(['webhook', 'rotate-secret', '--json']));
+    expect(rotated.secret).not.toBe(secret);
+    expect(rotated.webhook.previousSecretExpiresAt).toBeTruthy();
+    expect((await cli.run(['webhook', 'dead-letters'])).stdout).toBe('No undelivered notifications.\n');
+    const insecure = await cli.run(['webhook', 'set', 'http://hooks.acme.com/accord']);
+    expect(insecure.code).toBe(EXIT.failed);
+    expect(insecure.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+    expect((await cli.run(['webhook', 'remove'])).code).toBe(0);
+    const gone = await cli.run(['webhook']);
+    expect(gone.code).toBe(EXIT.notFound);
+    expect(gone.stderr).toMatch(/^accord: .*webhook/);
+  });
+
   it('prints nothing but JSON on stdout with --json', async () => {
     const agreementId = json<{ agreements: { id: string }[] }>(await cli.run(['agreements', '--json'])).agreements[0]?.id ?? '';
-    for (const args of [['whoami'], ['keys', 'list'], ['profile', 'list'], ['agreements'], ['status', agreementId], ['audit', agreementId, '--verify']]) {
+    for (const args of [['whoami'], ['keys', 'list'], ['profile', 'list'], ['agreements'], ['status', agreementId], ['audit', agreementId, '--verify'], ['webhook', 'dead-letters']]) {
       const run = await cli.run([...args, '--json']);
       expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(0);
       expect(() => JSON.parse(run.stdout) as unknown, args.join(' ')).not.toThrow();
