@@ -1,5 +1,4 @@
 import type { z } from 'zod';
-import { RESULTS_ROUTES } from '../functions/api/results-routes.ts';
 import { ROUTES } from '../functions/api/routes.ts';
 import { CliError, EXIT, exitCodeOfStatus } from './errors.ts';
 
@@ -11,9 +10,7 @@ import { CliError, EXIT, exitCodeOfStatus } from './errors.ts';
  * message and the exit code of its status.
  */
 
-/** Every route the CLI calls (the results routes until ROUTES spreads them). */
-const CLI_ROUTES = [...ROUTES, ...RESULTS_ROUTES];
-type CliRoute = (typeof CLI_ROUTES)[number];
+type CliRoute = (typeof ROUTES)[number];
 export type RouteName = CliRoute['handler'];
 type Route<H extends RouteName> = Extract<CliRoute, { handler: H }>;
 
@@ -73,7 +70,7 @@ export class AccordClient {
 
   /** Calls a route and answers its body as text (a CSV export). */
   async callText<H extends RouteName>(handler: H, input: CallInput<H> = {}): Promise<string> {
-    const route: CliRoute | undefined = CLI_ROUTES.find((candidate) => candidate.handler === handler);
+    const route: CliRoute | undefined = ROUTES.find((candidate) => candidate.handler === handler);
     if (!route) throw new Error(`no route ${handler}`);
     if (route.auth !== 'public' && !this.key) {
       throw new CliError('no API key: run accord signup, add a profile (accord profile add NAME), pass --profile NAME, or set ACCORD_API_KEY', EXIT.auth);

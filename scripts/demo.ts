@@ -190,7 +190,17 @@ async function main(): Promise<void> {
     await accord(['wait', agreementId, '--for', 'awaiting_release', '--timeout', '120', '--profile', 'northwind']);
     await accord(['status', agreementId, '--profile', 'northwind']);
 
-    say('5. The audit log: every step, hash-chained, verified here.');
+    say('5. Before anything is released, each side previews what it will see and what the other will see of it; both approve the results, bound to their hash.');
+    await accord(['results', agreementId, '--preview', '--limit', '3', '--profile', 'fabrikam-legal']);
+    await accord(['approve', agreementId, '--yes', '--profile', 'fabrikam-legal']);
+    await accord(['approve', agreementId, '--yes', '--profile', 'northwind-legal']);
+    await accord(['wait', agreementId, '--for', 'released', '--profile', 'northwind']);
+
+    say('6. Released: each side sees its own 9-box (its populations in rows) and the accounts the terms let it see.');
+    await accord(['results', agreementId, '--limit', '3', '--profile', 'northwind']);
+    await accord(['results', agreementId, '--limit', '3', '--profile', 'fabrikam']);
+
+    say('7. The audit log: every step, hash-chained, verified here.');
     await accord(['audit', agreementId, '--verify', '--profile', 'fabrikam']);
     console.log('\nDemo complete.');
   } finally {

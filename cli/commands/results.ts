@@ -1,15 +1,15 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { type Agreement, RunIdSchema } from '../../shared/agreement.ts';
-import { MatchIdSchema } from '../../shared/results.ts';
+import { MatchIdSchema, type ResultsPreview } from '../../shared/results.ts';
 import type { Me } from '../agreement-view.ts';
 import { Context } from '../context.ts';
 import { CliError, EXIT, usageError } from '../errors.ts';
 import { resolvePath } from '../files.ts';
-import type { AccordClient } from '../http.ts';
+import { type AccordClient, ApiError } from '../http.ts';
 import type { CliIo } from '../io.ts';
 import { previewLines, resultsLines } from '../results-view.ts';
-import { checkedAgreementId, confirmed, positiveInt, readAgreement } from './agreements.ts';
+import { checkedAgreementId, confirmed, pollMs, positiveInt, readAgreement } from './agreements.ts';
 
 /** results, export, flag; and approving or declining a run's results (from approve / decline). */
 
@@ -22,11 +22,23 @@ function runOf(agreement: Agreement, run: string | undefined): string {
   return agreement.currentRunId;
 }
 
+/** The preview, once the engagement has made the matched results ready for approval (a moment after matching ends). */
+async function previewWhenReady(client: AccordClient, io: CliIo, params: { agreementId: string; runId: string }): Promise<ResultsPreview> {
+  for (const until = Date.now() + 30_000; ; ) {
+    try {
+      return await client.call('preview-results', { params });
+    } catch (error) {
+      if (!(error instanceof ApiError && error.code === 'results_not_ready') || Date.now() > until) throw error;
+      await new Promise((resolve) => setTimeout(resolve, pollMs(io)));
+    }
+  }
+}
+
 /** approve AGR while its results await approval: the preview both ways, then the result hash approved. */
 export async function approveResults(ctx: Context, client: AccordClient, me: Me, agreement: Agreement, options: { yes?: boolean; hash?: string; run?: string }): Promise<void> {
   const runId = runOf(agreement, options.run);
   const params = { agreementId: agreement.id, runId };
-  const preview = await client.call('preview-results', { params });
+  const preview = await previewWhenReady(client, ctx.io, params);
   await confirmed(
     ctx,
     options.yes,
@@ -45,7 +57,7 @@ export async function approveResults(ctx: Context, client: AccordClient, me: Me,
 export async function declineResults(ctx: Context, client: AccordClient, me: Me, agreement: Agreement, options: { yes?: boolean; reason?: string; run?: string }): Promise<void> {
   const runId = runOf(agreement, options.run);
   const params = { agreementId: agreement.id, runId };
-  const preview = await client.call('preview-results', { params });
+  const preview = await previewWhenReady(client, ctx.io, params);
   await confirmed(ctx, options.yes, () => previewLines(preview), `Decline these results for ${me.name}? Nothing of this run is released to anyone.`, 'declining results needs a confirmation: run it on a terminal, or pass --yes');
   const state = await client.call('decline-results', { params, body: options.reason ? { reason: options.reason } : {} });
   ctx.print(state, () => [`Declined the results of run ${runId}: they are ${state.status}; nothing is released.`], agreement.id);
@@ -65,7 +77,7 @@ export function registerResultsCommands(program: Command, io: CliIo): void {
       const agreement = await readAgreement(client, agreementId);
       const params = { agreementId, runId: runOf(agreement, options.run) };
       if (options.preview) {
-        const preview = await client.call('preview-results', { params });
+        const preview = await previewWhenReady(client, io, params);
         ctx.print(preview, () => previewLines(preview, options.limit), agreementId);
         return;
       }

@@ -34,6 +34,16 @@ describe('npm run demo', () => {
     expect(stdout).toMatch(/Server report for ctb_[0-9a-z]{20}: fabrikam-accounts\.csv: 200 rows read/);
     const pairs = Number(/Accord matched: (\d+) pairs/.exec(stdout)?.[1] ?? 0);
     expect(pairs).toBeGreaterThan(20);
+    // Both approve the results; each side's released 9-box is the other's transposed.
+    expect(stdout).toContain('Both sides approved: the results are released.');
+    const boxes = [...stdout.matchAll(/YOU \\ PARTNER +customers +opportunities +prospects\n((?: +\w+ +\S+ +\S+ +\S+\n){3})/g)].map((m) =>
+      m[1]!.trim().split('\n').map((line) => line.trim().split(/ +/).slice(1)),
+    );
+    // The preview (Fabrikam), then Northwind's and Fabrikam's released views.
+    expect(boxes).toHaveLength(3);
+    const [preview, northwind, fabrikam] = boxes as [string[][], string[][], string[][]];
+    expect(fabrikam).toEqual(preview);
+    for (let mine = 0; mine < 3; mine++) for (let theirs = 0; theirs < 3; theirs++) expect(northwind[mine]![theirs]).toBe(fabrikam[theirs]![mine]);
     expect(stdout).toMatch(/Verified: \d+ events chain from the genesis hash/);
     expect(stdout.trimEnd().endsWith('Demo complete.')).toBe(true);
     expect(stderr).not.toMatch(/^accord: /m);
