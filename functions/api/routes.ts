@@ -13,6 +13,7 @@ import { AuditEventSchema } from '../../shared/audit-chain.ts';
 import { ContributionSchema, UploadSlotRequestSchema, UploadSlotSchema } from '../../shared/contributions/contribution.ts';
 import { RunViewSchema } from '../../shared/run.ts';
 import { RESULTS_ROUTES } from './results-routes.ts';
+import { REFERRAL_ROUTES } from './referral-routes.ts';
 import {
   DeadLetterListSchema,
   PutWebhookRequestSchema,
@@ -355,6 +356,7 @@ export const ROUTES = [
     responses: [{ status: 200, description: 'the dead letters', schema: DeadLetterListSchema }],
   },
   ...RESULTS_ROUTES,
+  ...REFERRAL_ROUTES,
 ] as const satisfies readonly RouteDefinition[];
 
 export type RouteHandlerName = (typeof ROUTES)[number]['handler'];
