@@ -32,6 +32,7 @@ import {
   SignUpRequestSchema,
   SignUpResponseSchema,
 } from '../../shared/partner.ts';
+import { BLIND_ROUTES } from './blind-routes.ts';
 
 /**
  * Every HTTP route of Accord, as plain data. The CDK stack makes one function
@@ -355,6 +356,7 @@ export const ROUTES = [
     auth: ['admin'],
     responses: [{ status: 200, description: 'the dead letters', schema: DeadLetterListSchema }],
   },
+  ...BLIND_ROUTES,
   ...RESULTS_ROUTES,
   ...REFERRAL_ROUTES,
 ] as const satisfies readonly RouteDefinition[];

@@ -22,6 +22,9 @@
  * | outbox item       | PARTNER#<partnerId>    | OUTBOX#<occurredAt>#<evtId> (gsi1: OUTBOX#DUE / <dueAt>#<evtId> while due) |
  * | dead letter       | PARTNER#<partnerId>    | DEADLETTER#<deadAt>#<evtId>#<channel> |
  * | webhook           | PARTNER#<partnerId>    | WEBHOOK               |
+ * | blind key (current) | PARTNER#<partnerId>  | BLINDKEY              |
+ * | blind key (history) | PARTNER#<partnerId>  | BLINDKEY#<registeredAt>#<fingerprint> |
+ * | a run's blind keys | AGREEMENT#<id>        | BLINDKEYS#<runId>     |
  * | idempotency record | PARTNER#<partnerId> (public routes: IDEMPOTENCY#<recordId>) | IDEMPOTENCY#<recordId> |
  */
 
@@ -69,6 +72,13 @@ export const keys = {
   }),
   deadLettersPrefixOfPartner: (partnerId: string) => ({ pk: `PARTNER#${partnerId}`, skPrefix: 'DEADLETTER#' }),
   webhook: (partnerId: string): ItemKey => ({ pk: `PARTNER#${partnerId}`, sk: 'WEBHOOK' }),
+  /** The partner's blind-matching public key in force. */
+  blindKey: (partnerId: string): ItemKey => ({ pk: `PARTNER#${partnerId}`, sk: 'BLINDKEY' }),
+  /** Every blind key the partner registered, oldest first: when, by which API key, until when. */
+  blindKeyHistory: (partnerId: string, registeredAt: string, fingerprint: string): ItemKey => ({ pk: `PARTNER#${partnerId}`, sk: `BLINDKEY#${registeredAt}#${fingerprint}` }),
+  blindKeyHistoryPrefix: (partnerId: string) => ({ pk: `PARTNER#${partnerId}`, skPrefix: 'BLINDKEY#' }),
+  /** The two public keys a run's blind contributions are made with, fixed at the run's first blind upload slot. */
+  runBlindKeys: (agreementId: string, runId: string): ItemKey => ({ pk: `AGREEMENT#${agreementId}`, sk: `BLINDKEYS#${runId}` }),
   /** A retried request's record (functions/lib/idempotency.ts): in the caller's partition, or its own on a public route. */
   idempotency: (partnerId: string | undefined, recordId: string): ItemKey => ({
     pk: partnerId ? `PARTNER#${partnerId}` : `IDEMPOTENCY#${recordId}`,
@@ -96,5 +106,8 @@ export const ENTITY = {
   referral: 'referral',
   openReferral: 'open-referral',
   ledgerEntry: 'ledger-entry',
+  blindKey: 'blind-key',
+  blindKeyHistory: 'blind-key-history',
+  runBlindKeys: 'run-blind-keys',
   idempotency: 'idempotency',
 } as const;

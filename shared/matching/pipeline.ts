@@ -7,7 +7,7 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { byteChunks } from '../contributions/csv-reader.ts';
 import { type AccountRow, validateContribution, type ValidationOptions, type ValidationReport } from '../contributions/validate.ts';
-import { AccountTable, type AccountTableData } from './account-table.ts';
+import { AccountTable, type AccountTableData, type NormalisedAccount } from './account-table.ts';
 import { domainKey } from './domain-key.ts';
 import { nameKey } from './name-key.ts';
 import { indexSide, sideIndexBuffers } from './side-index.ts';
@@ -34,9 +34,27 @@ export function countryKey(country: string | undefined, domain: string | undefin
   return tld === 'uk' ? 'GB' : tld.toUpperCase();
 }
 
-/** Normalises a validated row (registrable domain, name key, country) into the table, without an object per row. */
+/** The registrable domain of a validated row: its website's, else its e-mail's. */
+function rowDomain(row: AccountRow): string | undefined {
+  return (row.website ? domainKey(row.website) : undefined) ?? (row.email ? domainKey(row.email) : undefined);
+}
+
+/** A validated row as the matcher's input. */
+export function normaliseRow(row: AccountRow): NormalisedAccount {
+  const domain = rowDomain(row);
+  const country = countryKey(row.country, domain);
+  return {
+    ref: row.ref,
+    population: row.population,
+    nameKey: nameKey(row.name),
+    ...(domain === undefined ? {} : { domainKey: domain }),
+    ...(country === undefined ? {} : { country }),
+  };
+}
+
+/** The same, straight into a table, without an object per row. */
 export function addNormalisedRow(table: AccountTable, row: AccountRow): void {
-  const domain = (row.website ? domainKey(row.website) : undefined) ?? (row.email ? domainKey(row.email) : undefined);
+  const domain = rowDomain(row);
   table.addRow(row.ref, row.population, nameKey(row.name), domain, countryKey(row.country, domain));
 }
 
