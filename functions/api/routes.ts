@@ -30,6 +30,7 @@ import {
   SignUpRequestSchema,
   SignUpResponseSchema,
 } from '../../shared/partner.ts';
+import { CONSOLE_ROUTES } from './console-routes.ts';
 
 /**
  * Every HTTP route of Accord, as plain data. The CDK stack makes one function
@@ -76,6 +77,8 @@ export interface RouteDefinition {
   signalsWorkflow?: true;
   /** The handler signs upload slots: it may write contribution objects to the uploads bucket, nothing else there. */
   signsUploads?: true;
+  /** The handler serves the web console's files (console/): the stack builds them into its function's asset; it touches no data. */
+  servesConsole?: true;
 }
 
 const ANY_ROLE: readonly Role[] = ['admin', 'approver', 'contributor', 'viewer'];
@@ -351,6 +354,7 @@ export const ROUTES = [
     auth: ['admin'],
     responses: [{ status: 200, description: 'the dead letters', schema: DeadLetterListSchema }],
   },
+  ...CONSOLE_ROUTES,
 ] as const satisfies readonly RouteDefinition[];
 
 export type RouteHandlerName = (typeof ROUTES)[number]['handler'];
