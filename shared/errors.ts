@@ -67,6 +67,11 @@ export class ConflictError extends AccordError {
   static override readonly defaultCode = 'conflict';
 }
 
+/** What was asked for existed but is gone for good (expired results). */
+export class GoneError extends AccordError {
+  static override readonly defaultCode = 'gone';
+}
+
 export class PayloadTooLargeError extends AccordError {
   static override readonly defaultCode = 'payload_too_large';
 }

@@ -77,6 +77,8 @@ export interface RouteDefinition {
   signalsWorkflow?: true;
   /** The handler signs upload slots: it may write contribution objects to the uploads bucket, nothing else there. */
   signsUploads?: true;
+  /** The handler reads run results (the results bucket, under results/), nothing else there. */
+  readsResults?: true;
   /** The handler serves the web console's files (console/): the stack builds them into its function's asset; it touches no data. */
   servesConsole?: true;
 }

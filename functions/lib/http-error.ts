@@ -2,6 +2,7 @@ import {
   AccordError,
   ConflictError,
   ForbiddenError,
+  GoneError,
   MethodNotAllowedError,
   NotFoundError,
   PayloadTooLargeError,
@@ -45,6 +46,7 @@ const STATUS_BY_CLASS: ReadonlyArray<[abstract new (...args: never[]) => AccordE
   [NotFoundError, 404],
   [MethodNotAllowedError, 405],
   [ConflictError, 409],
+  [GoneError, 410],
   [PayloadTooLargeError, 413],
   [UnsupportedMediaTypeError, 415],
 ];
