@@ -3,6 +3,7 @@ import { AgreementSchema, type Agreement, type AgreementStatus } from '../../sha
 import { AuditEventSchema } from '../../shared/audit-chain.ts';
 import { ContributionSchema } from '../../shared/contributions/contribution.ts';
 import { PartnerSchema } from '../../shared/partner.ts';
+import { ResultApprovalStateSchema, ResultsPreviewSchema, ResultsViewSchema } from '../../shared/results.ts';
 import { RunViewSchema } from '../../shared/run.ts';
 
 /**
@@ -33,6 +34,10 @@ export const AuditLogSchema = z.object({ events: z.array(AuditEventSchema), veri
 export const ContributionListSchema = z.object({ contributions: z.array(ContributionSchema) });
 
 export type AuditLog = z.output<typeof AuditLogSchema>;
+
+function runPath(agreementId: string, runId: string): string {
+  return `/v1/agreements/${encodeURIComponent(agreementId)}/runs/${encodeURIComponent(runId)}`;
+}
 
 export class Api {
   constructor(
@@ -89,16 +94,35 @@ export class Api {
   }
 
   run(agreementId: string, runId: string) {
-    return this.request('GET', `/v1/agreements/${encodeURIComponent(agreementId)}/runs/${encodeURIComponent(runId)}`, RunViewSchema);
+    return this.request('GET', runPath(agreementId, runId), RunViewSchema);
   }
 
   contributions(agreementId: string, runId: string) {
-    return this.request('GET', `/v1/agreements/${encodeURIComponent(agreementId)}/runs/${encodeURIComponent(runId)}/contributions`, ContributionListSchema);
+    return this.request('GET', `${runPath(agreementId, runId)}/contributions`, ContributionListSchema);
   }
 
   /** Approves exactly the terms named by `termsHash`: the API refuses it (409 stale_terms) when they are no longer current. */
   approveTerms(agreement: Pick<Agreement, 'id'>, termsHash: string) {
     return this.request('POST', `/v1/agreements/${encodeURIComponent(agreement.id)}/approvals`, AgreementSchema, { termsHash });
+  }
+
+  /** Before release, for approvers: what each side will see, and the result hash to approve. */
+  resultsPreview(agreementId: string, runId: string) {
+    return this.request('GET', `${runPath(agreementId, runId)}/results/preview`, ResultsPreviewSchema);
+  }
+
+  /** A released run's results as this side sees them. */
+  results(agreementId: string, runId: string) {
+    return this.request('GET', `${runPath(agreementId, runId)}/results`, ResultsViewSchema);
+  }
+
+  /** Approves exactly the results named by `resultHash` (from the preview). */
+  approveResults(agreementId: string, runId: string, resultHash: string) {
+    return this.request('POST', `${runPath(agreementId, runId)}/results/approvals`, ResultApprovalStateSchema, { resultHash });
+  }
+
+  declineResults(agreementId: string, runId: string, reason: string | undefined) {
+    return this.request('POST', `${runPath(agreementId, runId)}/results/decline`, ResultApprovalStateSchema, reason ? { reason } : {});
   }
 
   decline(agreement: Pick<Agreement, 'id'>, reason: string | undefined) {

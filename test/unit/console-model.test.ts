@@ -7,6 +7,8 @@ import { compareWithPrevious, partyNames, showValue, termsHashInput } from '../.
 import { timeline } from '../../console/src/model/timeline.ts';
 import { waitingOn } from '../../console/src/model/waiting.ts';
 import { sha256Hex } from '../../shared/canonical-json.ts';
+import type { Population } from '../../shared/terms.ts';
+import { cellName, firstCell, heatOf, levelWords, maxCount } from '../../console/src/model/nine-box.ts';
 
 const ACME: Actor = { partnerId: 'ptn_acme0000000000000000', keyId: 'key_acme0000000000000000', role: 'approver' };
 const GLOBEX: Actor = { partnerId: 'ptn_globex00000000000000', keyId: 'key_globex00000000000000', role: 'approver' };
@@ -133,5 +135,28 @@ describe('console routes', () => {
     expect(parseRoute('#/agreements/agr_abc/timeline')).toEqual({ page: 'timeline', agreementId: 'agr_abc' });
     expect(parseRoute('#/nowhere')).toEqual({ page: 'not-found', hash: '#/nowhere' });
     expect(href({ page: 'agreement', agreementId: 'agr_abc' })).toBe('#/agreements/agr_abc');
+  });
+});
+
+describe('the 9-box heat map', () => {
+  const cell = (mine: Population, theirs: Population, count: number | null, level: 'hidden' | 'count' | 'accounts' = 'accounts') => ({
+    mine,
+    theirs,
+    level,
+    fields: [],
+    count,
+    rule: { play: 'co-sell', acts: 'both' as const, note: '' },
+  });
+
+  it('shades cells by their share of the fullest one, hidden cells never', () => {
+    expect([heatOf(0, 8), heatOf(1, 8), heatOf(2, 8), heatOf(5, 8), heatOf(8, 8), heatOf(null, 8), heatOf(3, 0)]).toEqual([0, 1, 1, 3, 4, 0, 0]);
+    expect(maxCount({ cells: [cell('customer', 'customer', 3), cell('customer', 'prospect', null, 'hidden'), cell('prospect', 'prospect', 7, 'count')] })).toBe(7);
+  });
+
+  it('opens on the fullest cell whose accounts the reader may see', () => {
+    const view = { cells: [cell('customer', 'customer', 3), cell('prospect', 'prospect', 7, 'count'), cell('opportunity', 'customer', 4)] };
+    expect(firstCell(view)).toMatchObject({ mine: 'opportunity', theirs: 'customer' });
+    expect(cellName({ mine: 'customer', theirs: 'prospect' })).toBe('your customers × the partner’s prospects');
+    expect(levelWords({ level: 'accounts', fields: ['owner'], limitedBy: 'give_to_get' })).toBe('accounts with owner (narrowed by give-to-get)');
   });
 });

@@ -6,13 +6,14 @@ export type Route =
   | { page: 'agreements' }
   | { page: 'agreement'; agreementId: string }
   | { page: 'timeline'; agreementId: string }
+  | { page: 'results'; agreementId: string }
   | { page: 'not-found'; hash: string };
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, '').replace(/\/+$/, '') || '/';
   if (path === '/' || path === '/agreements') return { page: 'agreements' };
-  const agreement = /^\/agreements\/(agr_[0-9a-z]+)(?:\/(timeline))?$/.exec(path);
-  if (agreement?.[1]) return agreement[2] ? { page: 'timeline', agreementId: agreement[1] } : { page: 'agreement', agreementId: agreement[1] };
+  const agreement = /^\/agreements\/(agr_[0-9a-z]+)(?:\/(timeline|results))?$/.exec(path);
+  if (agreement?.[1]) return { page: agreement[2] === 'timeline' ? 'timeline' : agreement[2] === 'results' ? 'results' : 'agreement', agreementId: agreement[1] };
   return { page: 'not-found', hash };
 }
 
@@ -24,6 +25,8 @@ export function href(route: Route): string {
       return `#/agreements/${route.agreementId}`;
     case 'timeline':
       return `#/agreements/${route.agreementId}/timeline`;
+    case 'results':
+      return `#/agreements/${route.agreementId}/results`;
     case 'not-found':
       return route.hash;
   }

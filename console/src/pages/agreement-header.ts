@@ -24,6 +24,7 @@ export function AgreementHeader({
   const tabs: { page: Route['page']; label: string }[] = [
     { page: 'agreement', label: 'Terms and approval' },
     { page: 'timeline', label: 'Run timeline' },
+    { page: 'results', label: 'Results' },
   ];
   const partner = agreement ? (mySide === 'proposer' ? agreement.counterpartyId : agreement.proposerId) : undefined;
   return html`<p class="breadcrumb"><a href=${href({ page: 'agreements' })}>Agreements</a> ›</p>
