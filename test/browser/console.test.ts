@@ -168,7 +168,7 @@ describe.skipIf(skipReason !== undefined)('the console in Chromium', () => {
     expect(await contribute(api, globex, agreementId, runId, GLOBEX_ACCOUNTS)).toBe('accepted');
     await until('matching to finish', async () => ((await agreementOf(api, acme.approver, agreementId)).status === 'awaiting_release' ? true : undefined));
     await page.reload();
-    await expect.poll(() => timeline.getByRole('listitem').filter({ hasText: 'Matching finished' }).count()).toBe(1);
+    await expect.poll(() => timeline.getByRole('listitem').filter({ hasText: 'Matching finished: 3 accounts in common' }).count()).toBe(1);
     const entries = await timeline.getByRole('listitem').allTextContents();
     const order = ['Proposed by you', 'Counter-proposal by the partner: terms version 2', 'Terms version 3 approved by you: both sides have approved', 'opened', 'Your contribution', 'Both contributions are in', 'Matching finished'];
     const positions = order.map((text) => entries.findIndex((entry) => entry.includes(text)));
@@ -176,5 +176,14 @@ describe.skipIf(skipReason !== undefined)('the console in Chromium', () => {
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
     expect(await page.getByText('The audit log verifies').count()).toBe(1);
     await checkPage('timeline-matched');
+  });
+
+  it('signs out: the key is forgotten and the sign-in page is back', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Sign in');
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
+    await page.reload();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Sign in');
+    await checkPage('signed-out');
   });
 });

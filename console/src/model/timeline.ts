@@ -58,8 +58,10 @@ function describeEvent(event: AuditEvent, myPartnerId: string): Pick<TimelineEnt
       return { kind: 'run', text: `Run ${typeof event.details?.runId === 'string' ? `${event.details.runId} ` : ''}opened: contributions are due.` };
     case 'matching_started':
       return { kind: 'run', text: 'Both contributions are in: matching started.' };
-    case 'matching_completed':
-      return { kind: 'results', text: 'Matching finished: the results wait for both sides’ approval.' };
+    case 'matching_completed': {
+      const pairs = typeof event.details?.pairs === 'number' ? ` ${event.details.pairs} ${event.details.pairs === 1 ? 'account' : 'accounts'} in common;` : '';
+      return { kind: 'results', text: `Matching finished:${pairs} the results wait for both sides’ approval.` };
+    }
     case 'lapsed':
       return { kind: 'end', text: 'The contribution deadline passed without both contributions: the run lapsed.' };
     case 'declined':
