@@ -12,6 +12,7 @@ import {
 import { AuditEventSchema } from '../../shared/audit-chain.ts';
 import { ContributionSchema, UploadSlotRequestSchema, UploadSlotSchema } from '../../shared/contributions/contribution.ts';
 import { RunViewSchema } from '../../shared/run.ts';
+import { RESULTS_ROUTES } from './results-routes.ts';
 import {
   DeadLetterListSchema,
   PutWebhookRequestSchema,
@@ -356,6 +357,7 @@ export const ROUTES = [
     auth: ['admin'],
     responses: [{ status: 200, description: 'the dead letters', schema: DeadLetterListSchema }],
   },
+  ...RESULTS_ROUTES,
   ...CONSOLE_ROUTES,
 ] as const satisfies readonly RouteDefinition[];
 
