@@ -178,6 +178,44 @@ describe.skipIf(skipReason !== undefined)('the console in Chromium', () => {
     await checkPage('timeline-matched');
   });
 
+  it('previews the results, approves their release, and shows the 9-box with each cell’s accounts and rule', async () => {
+    const { runId } = await until('the results to await approval', async () => {
+      const agreement = await agreementOf(api, acme.approver, agreementId);
+      if (!agreement.currentRunId) return undefined;
+      const preview = await api.call<{ resultHash: string }>('GET', `/v1/agreements/${agreementId}/runs/${agreement.currentRunId}/results/preview`, { key: globex.approver });
+      return preview.status === 200 ? { runId: agreement.currentRunId, resultHash: preview.body.resultHash } : undefined;
+    });
+    const preview = await api.call<{ resultHash: string }>('GET', `/v1/agreements/${agreementId}/runs/${runId}/results/preview`, { key: globex.approver });
+    expect((await api.call('POST', `/v1/agreements/${agreementId}/runs/${runId}/results/approvals`, { key: globex.approver, body: { resultHash: preview.body.resultHash } })).status).toBe(200);
+
+    await page.getByRole('link', { name: 'Results' }).click();
+    const approve = page.getByRole('button', { name: 'Approve the results for release' });
+    await expect.poll(() => approve.count()).toBe(1);
+    const theyWillSee = page.getByRole('table', { name: /What the partner will see of your matched accounts/ });
+    expect(await theyWillSee.getByRole('row').filter({ hasText: 'your customers × the partner’s prospects' }).getByRole('cell').allTextContents()).toEqual(['accounts', 'Initech']);
+    await checkPage('results-preview');
+
+    await approve.click();
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('You approved the results: both sides have, and they are released.');
+    const nineBox = page.getByRole('table', { name: 'Matches by your population (rows) and the partner’s (columns)' });
+    await expect.poll(() => nineBox.count()).toBe(1);
+    const cellButton = (name: string) => nineBox.getByRole('button', { name: new RegExp(`^${name}`) });
+    expect(await cellButton('your customers × the partner’s prospects: 1 match').count()).toBe(1);
+    expect(await cellButton('your prospects × the partner’s customers: 1 match').count()).toBe(1);
+    expect(await cellButton('your opportunities × the partner’s opportunities: 1 match').count()).toBe(1);
+    expect(await cellButton('your customers × the partner’s customers: 0 matches').count()).toBe(1);
+
+    // Choose a cell by keyboard: its accounts and its rule of engagement show below the map.
+    await cellButton('your prospects × the partner’s customers').focus();
+    await page.keyboard.press('Enter');
+    expect(await cellButton('your prospects × the partner’s customers').getAttribute('aria-pressed')).toBe('true');
+    const details = page.getByRole('region', { name: 'Your prospects × the partner’s customers' });
+    await expect.poll(() => details.getByRole('row').filter({ hasText: 'hooli.com' }).count()).toBe(1);
+    expect(await details.getByText(/^referral: the partner acts$/).count()).toBe(1);
+    expect((await agreementOf(api, acme.approver, agreementId)).status).toBe('released');
+    await checkPage('results-released');
+  });
+
   it('signs out: the key is forgotten and the sign-in page is back', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Sign in');

@@ -187,6 +187,7 @@ export function ResultsPage({ api, partner, announce, agreementId }: PageProps &
         return { agreement, runId, preview: await api.resultsPreview(agreementId, runId) };
       } catch (error) {
         if (error instanceof ApiError && error.status === 403) return { agreement, runId, note: 'The results wait for both sides’ approvers; only approver and admin keys see them before release.' };
+        if (error instanceof ApiError && error.code === 'results_not_ready') return { agreement, runId, note: 'Matching has finished; the results are being made ready for both sides’ approval. Look again in a moment.' };
         throw error;
       }
     }
@@ -255,8 +256,8 @@ export function ResultsPage({ api, partner, announce, agreementId }: PageProps &
           <h2 id="nine-box-heading">The 9-box</h2>
           <p>
             Released ${released.releasedAt ? html`on <${Time} at=${released.releasedAt} />` : ''}${released.expiresAt ? html`; deleted on <${Time} at=${released.expiresAt} />` : ''}.
-            ${released.newCount} new ${released.newCount === 1 ? 'match' : 'matches'}, ${released.flaggedCount} flagged.
           </p>
+          <p>${released.newCount} new ${released.newCount === 1 ? 'match' : 'matches'}, ${released.flaggedCount} flagged.</p>
           <${ResultsHeatMap} view=${released} caption="Matches by your population (rows) and the partner’s (columns)" />
         </section>`
       : null}`;
