@@ -42,7 +42,7 @@ export interface EngagementWorkflowProps {
  *   AwaitApprovals ──(both approved)──> OpenRun ─> AwaitContributions ⇄ CheckContributions
  *        │ timeout: ExpireProposal              (timeout: reminders, escalation)   │
  *        └─(declined, withdrawn)─> Ended              lapsed <─ deadline ──────────┤
- *                                                         MatchRun <─ both in ─────┘
+ *                                      matching (match-segment.ts) <─ both in ─────┘
  */
 export class EngagementWorkflow extends Construct {
   readonly stateMachine: StateMachine;
