@@ -3,6 +3,7 @@ import { completeMatching, SYSTEM_ACTOR, termsOf } from '../../shared/agreement.
 import { type AccountRow, validateContribution } from '../../shared/contributions/validate.ts';
 import { type MatchOptions, type MatchPair, type MatchResult, nineBox, pairsToJsonLines } from '../../shared/matching/matcher.ts';
 import { normaliseRow } from '../../shared/matching/pipeline.ts';
+import { excludeFlagged } from '../../shared/flags.ts';
 import { type MatchedAccountRow, resultsObjectKeys } from '../../shared/results-objects.ts';
 import type { Run } from '../../shared/run.ts';
 import type { Side, Terms } from '../../shared/terms.ts';
@@ -13,6 +14,7 @@ import { s3 } from './clients.ts';
 import { requireEnv } from './config.ts';
 import { contributionSource, openContribution } from './contribution-source.ts';
 import { deleteRunUploads } from './delete-uploads.ts';
+import { flagStore } from './stores.ts';
 import { runUpdate, type StoredAgreement } from '../store/agreement-store.ts';
 
 /** What the matcher reads of the terms. */
@@ -28,7 +30,9 @@ export function matchOptionsOf(terms: Terms): MatchOptions {
  * terms keep them.
  */
 export async function completeMatch(args: { stored: StoredAgreement; run: Run; result: MatchResult; now: Date; shards?: number }): Promise<{ status: string; pairs: number }> {
-  const { stored, run, result, now } = args;
+  const { stored, run, now } = args;
+  // Pairs flagged as wrong in an earlier run of the agreement are left out (shared/flags.ts).
+  const result = { ...args.result, pairs: excludeFlagged(args.result.pairs, await flagStore().list(run.agreementId)) };
   const terms = termsOf(stored.agreement.terms);
   const results = requireEnv(ENV.resultsBucket);
   const keys = resultsObjectKeys(run);
@@ -83,7 +87,8 @@ export async function writeMatchedAccounts(run: Run, terms: Terms, side: Side, p
   const refs = new Set<string>();
   for (const pair of pairs) for (const ref of side === 'proposer' ? pair.a : pair.b) refs.add(ref);
   const lines: string[] = [];
-  if (refs.size > 0) {
+  // A blind run holds no row of either list: its accounts files stay empty, and each side maps its own records back (shared/blind/view.ts).
+  if (refs.size > 0 && terms.matching.mode !== 'blind') {
     const source = await contributionSource(run, terms, side);
     const report = await validateContribution(await openContribution(source), source.options, (row) => {
       if (refs.has(row.ref)) lines.push(`${JSON.stringify(matchedAccountRow(row))}\n`);

@@ -176,8 +176,8 @@ describe('the buckets', () => {
 describe('the functions', () => {
   it('all run Node.js 22 on arm64 with active tracing and their own retained-for-a-while log group', () => {
     const functions = ofType('AWS::Lambda::Function');
-    // One per route, the $default route, the notification dispatcher, the ten engagement tasks and the upload validator.
-    expect(functions).toHaveLength(ROUTES.length + 2 + 10 + 1);
+    // One per route, the $default route, the notification dispatcher, the thirteen engagement tasks and the upload validator.
+    expect(functions).toHaveLength(ROUTES.length + 2 + 13 + 1);
     for (const [id, fn] of functions) {
       expect(fn.Properties, id).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -281,7 +281,7 @@ describe('least privilege of the API functions', () => {
     expect((fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables).not.toHaveProperty(ENV.tableName);
   });
 
-  it('gives bucket access only to the upload-slot signer, the upload validator, the matching steps and the state machine, each only what it needs', () => {
+  it('gives bucket access only to the functions that need it, each only what it needs', () => {
     const byRole = new Map<string, string[]>();
     for (const [, policy] of ofType('AWS::IAM::Policy')) {
       const role = /"Ref":"(\w+?)Role[0-9A-F]{8}"/.exec(JSON.stringify(policy.Properties.Roles))?.[1] ?? 'unknown';
@@ -300,18 +300,26 @@ describe('least privilege of the API functions', () => {
     expect([...byRole.keys()].sort()).toEqual(
       [
         'ApiCreateUploadSlot',
+        'ApiFlagMatch',
+        'ApiGetResults',
+        'ApiPreviewResults',
         'ContributionsContributionUploaded',
+        'EngagementDeleteResultsFunction',
         'EngagementMatchingMatchBlocksFunction',
         'EngagementMatchingMatchMergeFunction',
         'EngagementMatchingMatchPartitionFunction',
         'EngagementMatchingMatchPrepareFunction',
         'EngagementMatchingMatchRunFunction',
         'EngagementMatchingMatchShardFunction',
+        'EngagementOpenResultApprovalFunction',
         'EngagementStateMachine',
       ].sort(),
     );
     expect(byRole.get('ApiCreateUploadSlot')).toEqual(['s3:PutObject contributions']);
-    expect(byRole.get('ContributionsContributionUploaded')?.every((a) => a.startsWith('s3:Get') && a.endsWith('contributions'))).toBe(true);
+    // The validator reads uploads, and deletes for good one a blind agreement refuses (it may be a clear list): nothing else.
+    const validator = byRole.get('ContributionsContributionUploaded') ?? [];
+    expect(validator.every((a) => /^s3:(Get|ListBucket|DeleteObject)/.test(a) && a.endsWith('contributions'))).toBe(true);
+    expect(validator).toEqual(expect.arrayContaining(['s3:GetObject contributions', 's3:ListBucketVersions contributions', 's3:DeleteObjectVersion contributions']));
     // The one-task match reads uploads, writes results, and deletes every version of the run's uploads.
     const matchRun = byRole.get('EngagementMatchingMatchRunFunction') ?? [];
     expect(matchRun).toEqual(expect.arrayContaining(['s3:GetObject contributions', 's3:ListBucketVersions contributions', 's3:DeleteObjectVersion contributions', 's3:PutObject results']));
@@ -321,6 +329,14 @@ describe('least privilege of the API functions', () => {
     for (const role of ['EngagementMatchingMatchShardFunction', 'EngagementMatchingMatchBlocksFunction']) expect(byRole.get(role)?.every((a) => a.endsWith('results'))).toBe(true);
     // The state machine reads the Distributed Maps' manifests, nothing else.
     expect(byRole.get('EngagementStateMachine')).toEqual(['s3:GetObject results']);
+    // The results routes read results and nothing else.
+    for (const route of ['ApiGetResults', 'ApiPreviewResults', 'ApiFlagMatch']) {
+      expect(byRole.get(route)?.every((a) => a.startsWith('s3:Get') && a.endsWith('results')), route).toBe(true);
+    }
+    // Deleting a run's results removes every version under its results and uploads prefixes.
+    expect(byRole.get('EngagementDeleteResultsFunction')).toEqual(
+      expect.arrayContaining(['s3:ListBucketVersions results', 's3:ListBucketVersions contributions', 's3:DeleteObjectVersion results', 's3:DeleteObjectVersion contributions']),
+    );
   });
 });
 

@@ -57,9 +57,10 @@ describe('the engagement state machine', () => {
     expect(props.StateMachineType).toBe('STANDARD');
     expect(props.StateMachineName).toBe('AccordWorkflowTest-engagement');
     expect(definition.QueryLanguage).toBe('JSONata');
-    expect(definition.StartAt).toBe('AwaitApprovals');
+    expect(definition.StartAt).toBe('Start');
     expect(Object.keys(definition.States).sort()).toEqual(
       [
+        'Start',
         'AwaitApprovals',
         'Approved',
         'OpenRun',
@@ -70,6 +71,26 @@ describe('the engagement state machine', () => {
         'ExpireProposal',
         'Ended',
         'Lapsed',
+        // Result approval and release
+        'OpenResultApproval',
+        'AwaitResultApproval',
+        'CheckResultApproval',
+        'ResultApprovalOutcome',
+        'ScheduleResultsExpiry',
+        'Recurring',
+        'StartNextRun',
+        'Released',
+        'DeleteWithheldResults',
+        'Withheld',
+        // The other parts an execution may play: the next run of recurring terms, results expiry, deleting an ended agreement's results
+        'WaitForNextRun',
+        'WaitForResultsExpiry',
+        'ExpireResults',
+        'ExpiryOutcome',
+        'ContinueExpiryWait',
+        'ExpiryHandedOver',
+        'ResultsExpired',
+        'DeleteAgreementResults',
       ].sort(),
     );
     const awaitApprovals = definition.States.AwaitApprovals ?? {};
@@ -80,6 +101,14 @@ describe('the engagement state machine', () => {
     expect(awaitContributions.Resource).toBe('arn:ARN:states:::lambda:invoke.waitForTaskToken');
     expect(awaitContributions.TimeoutSeconds).toBe('{% $states.input.nextCheckSeconds %}');
     expect(JSON.stringify(awaitContributions.Catch)).toContain('"Next":"CheckContributions"');
+    const awaitResults = definition.States.AwaitResultApproval ?? {};
+    expect(awaitResults.Resource).toBe('arn:ARN:states:::lambda:invoke.waitForTaskToken');
+    expect(JSON.stringify(awaitResults.Catch)).toContain('"Next":"CheckResultApproval"');
+    // Executions of itself: the next run and the results expiry, each a fresh execution.
+    for (const state of ['StartNextRun', 'ScheduleResultsExpiry', 'ContinueExpiryWait']) {
+      expect(definition.States[state]?.Resource).toBe('arn:ARN:states:::states:startExecution');
+      expect(JSON.stringify(definition.States[state]?.Arguments)).toContain('$states.context.StateMachine.Id');
+    }
   });
 
   it('logs every event to its own log group, without execution data, and is traced', () => {
@@ -101,6 +130,8 @@ describe('the engagement state machine', () => {
         'Accord API: POST /v1/agreements',
         'Accord API: POST /v1/agreements/{agreementId}/approvals',
         'Accord API: POST /v1/agreements/{agreementId}/decline',
+        'Accord API: POST /v1/agreements/{agreementId}/runs/{runId}/results/approvals',
+        'Accord API: POST /v1/agreements/{agreementId}/runs/{runId}/results/decline',
         'Accord API: POST /v1/agreements/{agreementId}/withdraw',
         'Accord engagement task: await-signal',
         'Accord: validates an uploaded contribution',
@@ -129,7 +160,16 @@ describe('the engagement state machine', () => {
     const invoked: unknown[] = statements.filter((s) => actions([s]).includes('lambda:InvokeFunction')).flatMap((s): unknown[] => (Array.isArray(s.Resource) ? (s.Resource as unknown[]) : [s.Resource]));
     const targets = new Set(invoked.map((r) => JSON.stringify(r).match(/Engagement(\w+?)Function/)?.[1]));
     expect([...targets].sort()).toEqual(
-      ['AwaitSignal', 'CheckContributions', 'ExpireProposal', 'OpenRun', ...['Prepare', 'Run', 'Partition', 'Shard', 'Blocks', 'Merge'].map((step) => `MatchingMatch${step}`)].sort(),
+      [
+        'AwaitSignal',
+        'CheckContributions',
+        'CheckResultApproval',
+        'DeleteResults',
+        'ExpireProposal',
+        'OpenResultApproval',
+        'OpenRun',
+        ...['Prepare', 'Run', 'Partition', 'Shard', 'Blocks', 'Merge'].map((step) => `MatchingMatch${step}`),
+      ].sort(),
     );
   });
 
@@ -137,8 +177,8 @@ describe('the engagement state machine', () => {
     const prepare = definition.States.MatchPrepare ?? {};
     expect(prepare.Next).toBe('MatchMode');
     expect(JSON.stringify(definition.States.MatchMode)).toContain("$states.input.mode = 'sharded'");
-    expect(definition.States.MatchRun?.Next).toBe('Ended');
-    expect(definition.States.MatchMerge?.Next).toBe('Ended');
+    expect(definition.States.MatchRun?.Next).toBe('OpenResultApproval');
+    expect(definition.States.MatchMerge?.Next).toBe('OpenResultApproval');
     for (const name of ['MatchRowShards', 'MatchBlockShards']) {
       const map = definition.States[name] as { ItemProcessor: { ProcessorConfig: unknown; States: Record<string, { Arguments: { Payload: unknown } }> }; ItemReader: unknown; MaxConcurrency: number };
       expect(map.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
@@ -150,12 +190,12 @@ describe('the engagement state machine', () => {
       expect(map.MaxConcurrency).toBe(16);
       expect(Object.values(map.ItemProcessor.States).map((state) => state.Arguments.Payload)).toEqual(['{% $states.input %}']);
     }
-    // CDK's grants for child executions: StartExecution on this state machine itself.
+    // StartExecution on this state machine only: the Distributed Maps' child executions (by reference), and the next run and results expiry (by name).
     const roleRef = ((resources[stateMachineId]?.Properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'])[0];
     const statements = Object.values(resources)
       .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(roleRef))
       .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
-    const start = statements.find((s) => actions([s]).includes('states:StartExecution'));
-    expect(start?.Resource).toEqual({ Ref: stateMachineId });
+    const started = statements.filter((s) => actions([s]).includes('states:StartExecution')).map((s) => JSON.stringify(s.Resource));
+    expect(started.sort()).toEqual([expect.stringContaining('stateMachine:AccordWorkflowTest-engagement'), JSON.stringify({ Ref: stateMachineId })].sort());
   });
 });
