@@ -72,6 +72,11 @@ export class GoneError extends AccordError {
   static override readonly defaultCode = 'gone';
 }
 
+/** Well-formed, but cannot be processed as asked: e.g. an Idempotency-Key reused with another request. */
+export class UnprocessableContentError extends AccordError {
+  static override readonly defaultCode = 'unprocessable_content';
+}
+
 export class PayloadTooLargeError extends AccordError {
   static override readonly defaultCode = 'payload_too_large';
 }

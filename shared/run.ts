@@ -60,6 +60,8 @@ export const RunSchema = z
         nineBox: z.record(z.string(), z.record(z.string(), z.int())).describe("from the proposer's side: rows are the proposer's populations"),
         rows: z.object({ proposer: z.int(), counterparty: z.int() }).describe('accepted rows read into the matcher'),
         accounts: z.object({ proposer: z.int(), counterparty: z.int() }).describe('accounts after de-duplication'),
+        matchedRows: z.object({ proposer: z.int(), counterparty: z.int() }).optional().describe('rows of each side that are part of a pair: the lines of accounts-{side}.jsonl'),
+        shards: z.int().optional().describe('shards of the Distributed Map that matched the run; absent when one task matched it'),
         resultsKey: z.string().describe('the pairs as JSON Lines in the results bucket'),
         matchedAt: z.iso.datetime(),
         resultHash: z.string().optional().describe('what both parties approve: shared/results.ts resultHashOf'),

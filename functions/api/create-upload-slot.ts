@@ -1,11 +1,12 @@
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { sideOf } from '../../shared/agreement.ts';
 import { type Contribution, contributionObjectKey, maxUploadBytes, UPLOAD_SLOT_SECONDS } from '../../shared/contributions/contribution.ts';
-import { ConflictError, NotFoundError } from '../../shared/errors.ts';
+import { NotFoundError } from '../../shared/errors.ts';
 import { newId } from '../../shared/ids.ts';
 import { ENV } from '../../infra/definitions.ts';
 import { readAgreementAsParty } from '../lib/agreement-commands.ts';
 import { apiHandler } from '../lib/api-handler.ts';
+import { assertRunTakesContributions } from '../lib/contributions.ts';
 import { s3 } from '../lib/clients.ts';
 import { requireEnv } from '../lib/config.ts';
 import { agreementStore, contributionStore } from '../lib/stores.ts';
@@ -16,9 +17,7 @@ export const handler = apiHandler(routeByHandler('create-upload-slot'), async ({
   const run = await agreementStore().getRun(params.agreementId, params.runId);
   if (!run) throw new NotFoundError(`run ${params.runId} of agreement ${params.agreementId} was not found`);
   const now = new Date();
-  if (run.status !== 'open' || Date.parse(run.deadline) <= now.getTime()) {
-    throw new ConflictError(`run ${run.id} is ${run.status === 'open' ? 'past its deadline' : run.status}: it takes no more contributions`, { code: 'run_closed' });
-  }
+  assertRunTakesContributions(agreement, run, now);
   const contribution: Contribution = {
     id: newId('contribution'),
     agreementId: agreement.id,

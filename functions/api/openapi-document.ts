@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
 import { ErrorSchema, ROUTES, type RouteDefinition } from './routes.ts';
 
@@ -9,13 +10,29 @@ const ERROR_RESPONSES: Record<number, string> = {
   409: 'conflicts with the stored state',
   413: 'the body is over 1 MiB',
   415: 'the body is not JSON',
+  422: 'the Idempotency-Key was used for another request',
 };
+
+/** Every write takes an optional Idempotency-Key (functions/lib/idempotency.ts). */
+const IdempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .min(16)
+    .max(255)
+    .optional()
+    .describe(
+      'makes a retry safe: a repeat with the same key within 24 hours gets the first 2xx answer again (header Idempotent-Replayed: true) and changes nothing; the same key with another request answers 422, and while the first is still running 409',
+    ),
+});
+
+const isWrite = (route: RouteDefinition) => route.method !== 'GET';
 
 function errorStatuses(route: RouteDefinition): number[] {
   const statuses = route.auth === 'public' ? [] : [401, 403];
   if (route.request?.body) statuses.push(400, 413, 415);
   else if (route.request?.query) statuses.push(400);
   if (route.request?.params) statuses.push(404);
+  if (isWrite(route)) statuses.push(400, 409, 422);
   return statuses;
 }
 
@@ -43,8 +60,14 @@ function operation(route: RouteDefinition): ZodOpenApiOperationObject {
     summary: route.summary,
     security: route.auth === 'public' ? [] : [{ apiKey: [] }],
     ...(route.auth === 'public' ? {} : { description: `Roles allowed: ${route.auth.join(', ')}.` }),
-    ...(route.request?.params || route.request?.query
-      ? { requestParams: { ...(route.request.params ? { path: route.request.params } : {}), ...(route.request.query ? { query: route.request.query } : {}) } }
+    ...(route.request?.params || route.request?.query || isWrite(route)
+      ? {
+          requestParams: {
+            ...(route.request?.params ? { path: route.request.params } : {}),
+            ...(route.request?.query ? { query: route.request.query } : {}),
+            ...(isWrite(route) ? { header: IdempotencyHeaders } : {}),
+          },
+        }
       : {}),
     ...(route.request?.body ? { requestBody: { required: true, content: { 'application/json': { schema: route.request.body } } } } : {}),
     responses,

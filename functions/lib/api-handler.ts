@@ -13,6 +13,7 @@ import {
 } from '../../shared/errors.ts';
 import type { RouteDefinition } from '../api/routes.ts';
 import { toHttpError } from './http-error.ts';
+import { idempotency } from './idempotency.ts';
 import { logger } from './logger.ts';
 import type { Caller } from '../store/partner-store.ts';
 import { partnerStore } from './stores.ts';
@@ -70,20 +71,35 @@ function errorEnvelope(): MiddlewareObj<Event, Result, Error, Context> {
  * Wraps a route's business function into a Lambda handler for API Gateway
  * HTTP API (payload 2.0): authenticates and authorises by role, enforces the
  * body's size and media type, parses JSON, validates body and path with the
- * route's zod schemas, and answers every error in one envelope.
+ * route's zod schemas, answers a retried write from its Idempotency-Key
+ * record (functions/lib/idempotency.ts), and answers every error in one envelope.
  */
 export function apiHandler<const R extends RouteDefinition>(route: R, fn: (request: ApiRequest<R>) => Promise<ApiResponse>) {
+  const parsed = new WeakMap<Event, ApiRequest<R>>();
   return middy<Event, Result, Error, Context>()
     .use(errorEnvelope())
+    .use(requestParser(route, parsed))
+    .use(idempotency(route, (event) => (parsed.get(event)?.caller as Caller | undefined)?.partnerId))
     .handler(async (event) => {
+      const request = parsed.get(event);
+      if (!request) throw new Error('the request was not parsed');
+      const response = await fn(request);
+      if (response.text !== undefined) return { statusCode: response.status, headers: { ...BASE_HEADERS, ...response.headers }, body: response.text };
+      return jsonResponse(response.status, response.body, response.headers);
+    });
+}
+
+/** Authenticates, authorises and validates the request before anything else runs; the handler reads the result. */
+function requestParser<R extends RouteDefinition>(route: R, parsed: WeakMap<Event, ApiRequest<R>>): MiddlewareObj<Event, Result, Error, Context> {
+  return {
+    before: async ({ event }) => {
       const caller = route.auth === 'public' ? undefined : await authenticate(event, route.auth);
       const params = parsePathParameters(event, route.request?.params);
       const query = parseQuery(event, route.request?.query);
       const body = route.request?.body ? parseJsonBody(event, route.request.body) : undefined;
-      const response = await fn({ body, params, query, caller, event } as ApiRequest<R>);
-      if (response.text !== undefined) return { statusCode: response.status, headers: { ...BASE_HEADERS, ...response.headers }, body: response.text };
-      return jsonResponse(response.status, response.body, response.headers);
-    });
+      parsed.set(event, { body, params, query, caller, event } as ApiRequest<R>);
+    },
+  };
 }
 
 async function authenticate(event: Event, roles: readonly string[]): Promise<Caller> {

@@ -25,12 +25,18 @@ export interface UploadedObject {
  * it: streams the object (never loads it whole), writes the report, tells the
  * partner, and when accepted counts it for the run (which may wake the
  * workflow). A duplicated or late event finds the contribution past
- * `awaiting_upload` and changes nothing.
+ * `awaiting_upload` and validates nothing again; if it finds the report
+ * written, it repeats what follows the report (both steps are idempotent),
+ * so a validation that died right after writing it is finished by the retry.
  */
 export async function validateUploadedContribution(ids: { agreementId: string; runId: string; contributionId: string }, object: UploadedObject, now: Date): Promise<Contribution | undefined> {
   const contributions = contributionStore();
   const contribution = await contributions.get(ids.agreementId, ids.runId, ids.contributionId);
   if (!contribution) return undefined;
+  if (contribution.status === 'accepted' || contribution.status === 'rejected') {
+    await afterValidation(contribution, now);
+    return undefined;
+  }
   // A validation that died half-way (the function timed out or crashed) is taken over once it is surely dead.
   const abandoned = contribution.status === 'validating' && Date.parse(contribution.uploadedAt ?? '') < Date.now() - ABANDONED_AFTER_MS;
   if (contribution.status !== 'awaiting_upload' && !abandoned) return undefined;
@@ -63,29 +69,33 @@ export async function validateUploadedContribution(ids: { agreementId: string; r
     bytes: object.size,
   };
   const done: Contribution = { ...validating, status: finalReport.verdict, validatedAt: new Date().toISOString(), report: finalReport };
-  await contributions.transition(done, ['validating']);
+  if (!(await contributions.transition(done, ['validating']))) return undefined;
+  await afterValidation(done, now);
+  return done;
+}
 
-  const summary =
-    finalReport.verdict === 'accepted'
-      ? `${finalReport.accepted} of ${finalReport.rowsRead} rows accepted`
-      : (finalReport.reason ?? 'the file did not pass validation');
+/** Tells the partner, and counts an accepted contribution for its run. Both are safe to repeat. */
+async function afterValidation(contribution: Contribution, now: Date): Promise<void> {
+  const report = contribution.report;
+  if (!report) return;
+  const summary = report.verdict === 'accepted' ? `${report.accepted} of ${report.rowsRead} rows accepted` : (report.reason ?? 'the file did not pass validation');
+  // Its id and time come from the contribution, so a retry (whatever its event's time) enqueues the same item: once.
   await outboxStore().enqueue(
     buildNotification(
-      finalReport.verdict === 'accepted' ? 'contribution.accepted' : 'contribution.rejected',
+      report.verdict === 'accepted' ? 'contribution.accepted' : 'contribution.rejected',
       { partnerId: contribution.partnerId, agreementId: contribution.agreementId, runId: contribution.runId, reason: summary, data: { contributionId: contribution.id } },
-      now,
-      { id: deterministicEventId('contribution', contribution.id, finalReport.verdict) },
+      contribution.validatedAt ? new Date(contribution.validatedAt) : now,
+      { id: deterministicEventId('contribution', contribution.id, report.verdict) },
     ),
   );
 
-  if (finalReport.verdict === 'accepted') {
+  if (report.verdict === 'accepted') {
     try {
-      await recordContributionAccepted(ids.agreementId, ids.runId, contribution.partnerId, contribution.id, now, contribution.createdAt);
+      await recordContributionAccepted(contribution.agreementId, contribution.runId, contribution.partnerId, contribution.id, now, contribution.createdAt);
     } catch (error) {
       // Accepted, but the run closed meanwhile (deadline, withdrawal): the report stands, the run is not changed.
       if (!(error instanceof AccordError)) throw error;
       logger.warn('accepted contribution not counted', { contributionId: contribution.id, reason: error.message });
     }
   }
-  return done;
 }

@@ -1,9 +1,26 @@
-import { sideOf } from '../../shared/agreement.ts';
+import { type Agreement, sideOf } from '../../shared/agreement.ts';
 import { ConflictError, NotFoundError } from '../../shared/errors.ts';
 import { missingSides, type Run } from '../../shared/run.ts';
 import { StaleAgreementError } from '../store/agreement-store.ts';
 import { agreementStore } from './stores.ts';
 import { answerWait } from './workflow.ts';
+
+/**
+ * Refuses (409 run_closed) unless the run takes contributions: it is open, its
+ * deadline has not passed, and it is the current run of an agreement that
+ * awaits contributions (not one that was withdrawn, declined or expired).
+ */
+export function assertRunTakesContributions(agreement: Agreement, run: Run, now: Date): void {
+  const reason =
+    run.status !== 'open'
+      ? run.status
+      : Date.parse(run.deadline) <= now.getTime()
+        ? 'past its deadline'
+        : agreement.status !== 'awaiting_contributions' || agreement.currentRunId !== run.id
+          ? `of an agreement that is ${agreement.status}`
+          : undefined;
+  if (reason) throw new ConflictError(`run ${run.id} is ${reason}: it takes no more contributions`, { code: 'run_closed' });
+}
 
 /**
  * Records that a party's contribution to the open run was accepted, and when
@@ -26,9 +43,7 @@ export async function recordContributionAccepted(
     const side = stored ? sideOf(stored.agreement, partnerId) : undefined;
     const run = side ? await store.getRun(agreementId, runId) : undefined;
     if (!stored || !side || !run) throw new NotFoundError(`run ${runId} of agreement ${agreementId} was not found`);
-    if (run.status !== 'open' || Date.parse(run.deadline) <= now.getTime()) {
-      throw new ConflictError(`run ${runId} is ${run.status === 'open' ? 'past its deadline' : run.status}: contributions are closed`, { code: 'run_closed' });
-    }
+    assertRunTakesContributions(stored.agreement, run, now);
     const current = run.contributions[side];
     // Validation may finish out of order: an older upload never replaces a newer one.
     if (current && (current.contributionId === contributionId || (current.createdAt ?? '') > createdAt)) return run;

@@ -7,6 +7,7 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   UnauthenticatedError,
+  UnprocessableContentError,
   UnsupportedMediaTypeError,
   ValidationError,
   type ErrorDetail,
@@ -49,6 +50,7 @@ const STATUS_BY_CLASS: ReadonlyArray<[abstract new (...args: never[]) => AccordE
   [GoneError, 410],
   [PayloadTooLargeError, 413],
   [UnsupportedMediaTypeError, 415],
+  [UnprocessableContentError, 422],
 ];
 
 export function toHttpError(error: unknown, requestId: string): HttpError {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
 import { overlapKeysOf } from '../../shared/flags.ts';
 import type { MatchPair } from '../../shared/matching/matcher.ts';
 import { type MatchedAccountRow, resultsObjectKeys, resultsPrefixOf } from '../../shared/results-objects.ts';
@@ -7,6 +7,7 @@ import type { ResultObjectsDigests } from '../../shared/results.ts';
 import type { Side } from '../../shared/terms.ts';
 import { ENV } from '../../infra/definitions.ts';
 import { s3 } from './clients.ts';
+import { deleteAllVersions } from './delete-uploads.ts';
 import { requireEnv } from './config.ts';
 
 /**
@@ -92,28 +93,7 @@ export async function readPreviousKeys(run: RunRef): Promise<Set<string> | undef
   return bytes ? new Set((JSON.parse(bytes.toString('utf8')) as { keys: string[] }).keys) : undefined;
 }
 
-/** Deletes every object under `prefix` of `bucket`; answers how many went. */
-async function deletePrefix(bucket: string, prefix: string): Promise<number> {
-  let deleted = 0;
-  let ContinuationToken: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken }));
-    const objects = (page.Contents ?? []).flatMap((object) => (object.Key ? [{ Key: object.Key }] : []));
-    if (objects.length > 0) {
-      await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } }));
-      deleted += objects.length;
-    }
-    ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (ContinuationToken);
-  return deleted;
-}
-
 /** Deletes the run's results objects (all of them, whatever the matching step wrote under the run's prefix). */
 export function deleteRunResults(run: RunRef): Promise<number> {
-  return deletePrefix(resultsBucket(), resultsPrefixOf(run));
-}
-
-/** Deletes the run's raw uploads that the terms kept (contributions/{agreement}/{run}/). */
-export function deleteRunUploadObjects(run: RunRef): Promise<number> {
-  return deletePrefix(requireEnv(ENV.uploadsBucket), `contributions/${run.agreementId}/${run.id}/`);
+  return deleteAllVersions(resultsBucket(), resultsPrefixOf(run));
 }

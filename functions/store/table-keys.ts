@@ -20,6 +20,7 @@
  * | outbox item       | PARTNER#<partnerId>    | OUTBOX#<occurredAt>#<evtId> (gsi1: OUTBOX#DUE / <dueAt>#<evtId> while due) |
  * | dead letter       | PARTNER#<partnerId>    | DEADLETTER#<deadAt>#<evtId>#<channel> |
  * | webhook           | PARTNER#<partnerId>    | WEBHOOK               |
+ * | idempotency record | PARTNER#<partnerId> (public routes: IDEMPOTENCY#<recordId>) | IDEMPOTENCY#<recordId> |
  */
 
 export interface ItemKey {
@@ -57,6 +58,11 @@ export const keys = {
   }),
   deadLettersPrefixOfPartner: (partnerId: string) => ({ pk: `PARTNER#${partnerId}`, skPrefix: 'DEADLETTER#' }),
   webhook: (partnerId: string): ItemKey => ({ pk: `PARTNER#${partnerId}`, sk: 'WEBHOOK' }),
+  /** A retried request's record (functions/lib/idempotency.ts): in the caller's partition, or its own on a public route. */
+  idempotency: (partnerId: string | undefined, recordId: string): ItemKey => ({
+    pk: partnerId ? `PARTNER#${partnerId}` : `IDEMPOTENCY#${recordId}`,
+    sk: `IDEMPOTENCY#${recordId}`,
+  }),
 } as const;
 
 /** Item type tags, so an item read raw still says what it is. */
@@ -76,4 +82,5 @@ export const ENTITY = {
   outbox: 'outbox',
   deadLetter: 'dead-letter',
   webhook: 'webhook',
+  idempotency: 'idempotency',
 } as const;

@@ -4,7 +4,8 @@ import { markResultsDeleted } from '../../shared/result-approval.ts';
 import type { Run } from '../../shared/run.ts';
 import { announce } from '../lib/announcements.ts';
 import { runResultsCommand } from '../lib/results-commands.ts';
-import { deleteRunResults, deleteRunUploadObjects } from '../lib/results-store.ts';
+import { deleteRunUploads } from '../lib/delete-uploads.ts';
+import { deleteRunResults } from '../lib/results-store.ts';
 import { agreementStore } from '../lib/stores.ts';
 import { parseTaskInput, TaskInputSchema } from './task-input.ts';
 
@@ -44,7 +45,7 @@ export const handler = async (event: unknown): Promise<{ outcome: 'deleted' | 'l
         input.because === 'expired' ? announce('results.expired', [agreement.proposerId, agreement.counterpartyId], { agreementId: agreement.id, runId: run.id }, input.now, [run.id]) : [],
     });
     await deleteRunResults(run);
-    await deleteRunUploadObjects(run);
+    await deleteRunUploads(run.agreementId, run.id);
   }
   return { outcome: 'deleted' };
 };

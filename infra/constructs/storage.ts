@@ -193,14 +193,22 @@ export class StorageConstruct extends Construct {
     return combine(grants);
   }
 
-  /** Lets `grantee` list the keys of one bucket under `keyPrefix` (to delete everything under a prefix), nothing else. */
-  grantListing(grantee: IGrantable, role: BucketRole, keyPrefix: string): Grant {
-    return Grant.addToPrincipal({
-      grantee,
-      actions: ['s3:ListBucket'],
-      resourceArns: [this.buckets[role].bucketArn],
-      conditions: { StringLike: { 's3:prefix': [`${keyPrefix}*`] } },
-    });
+  /**
+   * Lets `grantee` delete objects for good under `keyPrefix`: list every
+   * version and delete marker there (ListBucketVersions, and ListBucket for
+   * endpoints without versions), and delete any of them by version id.
+   */
+  grantPurge(grantee: IGrantable, role: BucketRole, keyPrefix: string): Grant {
+    const bucket = this.buckets[role];
+    return combine([
+      Grant.addToPrincipal({
+        grantee,
+        actions: ['s3:ListBucket', 's3:ListBucketVersions'],
+        resourceArns: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${keyPrefix}*`] } },
+      }),
+      Grant.addToPrincipal({ grantee, actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'], resourceArns: [bucket.arnForObjects(`${keyPrefix}*`)] }),
+    ]);
   }
 }
 

@@ -67,7 +67,7 @@ describe('the engagement state machine', () => {
         'AwaitContributions',
         'CheckContributions',
         'ContributionsOutcome',
-        'MatchRun',
+        ...['MatchPrepare', 'MatchMode', 'MatchRun', 'MatchPartition', 'MatchRowShards', 'MatchBlocks', 'MatchBlockShards', 'MatchMerge'],
         'ExpireProposal',
         'Ended',
         'Lapsed',
@@ -159,9 +159,43 @@ describe('the engagement state machine', () => {
       .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
     const invoked: unknown[] = statements.filter((s) => actions([s]).includes('lambda:InvokeFunction')).flatMap((s): unknown[] => (Array.isArray(s.Resource) ? (s.Resource as unknown[]) : [s.Resource]));
     const targets = new Set(invoked.map((r) => JSON.stringify(r).match(/Engagement(\w+?)Function/)?.[1]));
-    expect([...targets].sort()).toEqual(['AwaitSignal', 'CheckContributions', 'CheckResultApproval', 'DeleteResults', 'ExpireProposal', 'MatchRun', 'OpenResultApproval', 'OpenRun']);
-    // It may start executions of itself only.
-    const started = statements.filter((s) => actions([s]).includes('states:StartExecution'));
-    expect(started.map((s) => JSON.stringify(s.Resource))).toEqual([expect.stringContaining('stateMachine:AccordWorkflowTest-engagement')]);
+    expect([...targets].sort()).toEqual(
+      [
+        'AwaitSignal',
+        'CheckContributions',
+        'CheckResultApproval',
+        'DeleteResults',
+        'ExpireProposal',
+        'OpenResultApproval',
+        'OpenRun',
+        ...['Prepare', 'Run', 'Partition', 'Shard', 'Blocks', 'Merge'].map((step) => `MatchingMatch${step}`),
+      ].sort(),
+    );
+  });
+
+  it('matches large contributions with Distributed Maps over shards, reading manifests from the results bucket', () => {
+    const prepare = definition.States.MatchPrepare ?? {};
+    expect(prepare.Next).toBe('MatchMode');
+    expect(JSON.stringify(definition.States.MatchMode)).toContain("$states.input.mode = 'sharded'");
+    expect(definition.States.MatchRun?.Next).toBe('OpenResultApproval');
+    expect(definition.States.MatchMerge?.Next).toBe('OpenResultApproval');
+    for (const name of ['MatchRowShards', 'MatchBlockShards']) {
+      const map = definition.States[name] as { ItemProcessor: { ProcessorConfig: unknown; States: Record<string, { Arguments: { Payload: unknown } }> }; ItemReader: unknown; MaxConcurrency: number };
+      expect(map.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+      expect(map.ItemReader).toEqual({
+        Resource: 'arn:ARN:states:::s3:getObject',
+        ReaderConfig: { InputType: 'JSON' },
+        Arguments: { Bucket: '{% $states.input.manifest.bucket %}', Key: '{% $states.input.manifest.key %}' },
+      });
+      expect(map.MaxConcurrency).toBe(16);
+      expect(Object.values(map.ItemProcessor.States).map((state) => state.Arguments.Payload)).toEqual(['{% $states.input %}']);
+    }
+    // StartExecution on this state machine only: the Distributed Maps' child executions (by reference), and the next run and results expiry (by name).
+    const roleRef = ((resources[stateMachineId]?.Properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'])[0];
+    const statements = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(roleRef))
+      .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+    const started = statements.filter((s) => actions([s]).includes('states:StartExecution')).map((s) => JSON.stringify(s.Resource));
+    expect(started.sort()).toEqual([expect.stringContaining('stateMachine:AccordWorkflowTest-engagement'), JSON.stringify({ Ref: stateMachineId })].sort());
   });
 });

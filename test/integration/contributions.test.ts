@@ -171,8 +171,9 @@ describe('contributions', () => {
       createdAt: new Date(Date.now() - 20 * 60_000).toISOString(),
       uploadedAt: new Date(Date.now() - 17 * 60_000).toISOString(),
     };
-    await contributionStore().create(stuck);
+    // The object first: the event its upload raises finds no contribution yet, so only the redelivery below validates.
     await s3.send(new PutObjectCommand({ Bucket: process.env[ENV.uploadsBucket], Key: contributionObjectKey(stuck), Body: GOOD }));
+    await contributionStore().create(stuck);
     await handler({ Records: [s3Record(process.env[ENV.uploadsBucket] ?? '', contributionObjectKey(stuck), Buffer.byteLength(GOOD))] });
     const after = await contributionStore().get(agreementId, runId, stuck.id);
     expect(after?.status).toBe('accepted');

@@ -34,8 +34,20 @@ describe('AccountTable', () => {
     const rows = [account('1', 'acme', 'customer', 'acme.com', 'US'), account('2', 'beta', 'prospect'), account('3', 'acme', 'opportunity', 'acme.com')];
     const table = AccountTable.from(rows);
     expect(table.length).toBe(3);
-    expect(table.domains).toEqual(['acme.com']);
+    expect(table.domains.size).toBe(1);
+    expect(table.domains.values.get(0)).toBe('acme.com');
+    expect(table.findDomain('acme.com')).toBe(0);
+    expect(table.findDomain('beta.com')).toBe(-1);
     expect([0, 1, 2].map((row) => table.row(row))).toEqual(rows);
+  });
+
+  it('goes to plain data (typed arrays) and back, the same table', () => {
+    const rows = [account('1', 'mëller & søn', 'customer', 'xn--mller-kva.de', 'DE'), account('2', '', 'prospect'), account('3', '株式会社', 'opportunity', 'acme.co.jp')];
+    const data = structuredClone(AccountTable.from(rows).toData());
+    const table = AccountTable.fromData(data);
+    expect([0, 1, 2].map((row) => table.row(row))).toEqual(rows);
+    table.add(account('4', 'delta', 'customer', 'acme.co.jp'));
+    expect(table.domainId(3)).toBe(table.domainId(2));
   });
 
   it('grows past its first allocation', () => {

@@ -22,6 +22,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { AccordFunction } from '../../infra/constructs/accord-function.ts';
 import type { StorageConstruct } from '../../infra/constructs/storage.ts';
+import { MatchSegment, type MatchFunctions } from './match-segment.ts';
 import { ENGAGEMENT_STATE_MACHINE_ENV } from './names.ts';
 
 /** A proposal nobody approves ends as expired after this long. */
@@ -65,9 +66,10 @@ export class EngagementWorkflow extends Construct {
   readonly stateMachine: StateMachine;
   readonly stateMachineName: string;
   readonly functions: Record<
-    'awaitSignal' | 'openRun' | 'checkContributions' | 'matchRun' | 'expireProposal' | 'openResultApproval' | 'checkResultApproval' | 'deleteResults',
+    'awaitSignal' | 'openRun' | 'checkContributions' | 'expireProposal' | 'openResultApproval' | 'checkResultApproval' | 'deleteResults',
     AccordFunction
-  >;
+  > &
+    MatchFunctions;
 
   constructor(scope: Construct, id: string, props: EngagementWorkflowProps) {
     super(scope, id);
@@ -76,32 +78,25 @@ export class EngagementWorkflow extends Construct {
         props.storage,
         'readWrite',
       );
+    // Both contributions in: match them, in one task or sharded over a Distributed Map (match-segment.ts).
+    const matching = new MatchSegment(this, 'Matching', { storage: props.storage });
     this.functions = {
       awaitSignal: task('AwaitSignal', 'await-signal'),
       openRun: task('OpenRun', 'open-run'),
       checkContributions: task('CheckContributions', 'check-contributions'),
-      // Streams both contributions and matches them in memory: minutes and gigabytes for a million rows a side.
-      matchRun: new AccordFunction(this, 'MatchRunFunction', {
-        entry: 'functions/tasks/match-run.ts',
-        description: 'Accord engagement task: match-run',
-        timeout: Duration.minutes(15),
-        memorySize: 3008,
-      })
-        .bindTable(props.storage, 'readWrite')
-        .bindBucket(props.storage, 'uploads', 'readWrite', 'contributions/')
-        .bindBucket(props.storage, 'results', 'write', 'results/'),
       expireProposal: task('ExpireProposal', 'expire-proposal'),
       // Digests the results objects for the result hash and keeps the previous run's overlap keys beside them.
       openResultApproval: task('OpenResultApproval', 'open-result-approval').bindBucket(props.storage, 'results', 'readWrite', 'results/'),
       checkResultApproval: task('CheckResultApproval', 'check-result-approval'),
-      // Deletes everything under a run's results prefix and the raw uploads the terms kept.
+      // Deletes every version under a run's results prefix and of the raw uploads the terms kept.
       deleteResults: task('DeleteResults', 'delete-results')
         .bindBucket(props.storage, 'results', 'readWrite', 'results/')
         .bindBucket(props.storage, 'uploads', 'write', 'contributions/'),
+      ...matching.functions,
     };
-    props.storage.grantListing(this.functions.deleteResults, 'results', 'results/');
-    props.storage.grantListing(this.functions.deleteResults, 'uploads', 'contributions/');
-    const { awaitSignal, openRun, checkContributions, matchRun, expireProposal, openResultApproval, checkResultApproval, deleteResults } = this.functions;
+    props.storage.grantPurge(this.functions.deleteResults, 'results', 'results/');
+    props.storage.grantPurge(this.functions.deleteResults, 'uploads', 'contributions/');
+    const { awaitSignal, openRun, checkContributions, expireProposal, openResultApproval, checkResultApproval, deleteResults } = this.functions;
 
     const now = '{% $states.context.State.EnteredTime %}';
     const agreementId = '{% $states.input.agreementId %}';
@@ -110,12 +105,7 @@ export class EngagementWorkflow extends Construct {
 
     const ended = new Succeed(this, 'Ended', { queryLanguage: QueryLanguage.JSONATA });
     const lapsed = new Succeed(this, 'Lapsed', { queryLanguage: QueryLanguage.JSONATA });
-    const contributionsIn = invoke(
-      'MatchRun',
-      matchRun,
-      { agreementId, runId: '{% $states.input.runId %}', now },
-      { agreementId, runId: '{% $states.input.runId %}', status: '{% $states.result.Payload.status %}', pairs: '{% $states.result.Payload.pairs %}' },
-    );
+    const contributionsIn = matching;
     const expire = invoke('ExpireProposal', expireProposal, { agreementId, now }, { agreementId, status: '{% $states.result.Payload.status %}' }).next(ended);
 
     const awaitContributions = LambdaInvoke.jsonata(this, 'AwaitContributions', {
@@ -263,6 +253,7 @@ export class EngagementWorkflow extends Construct {
     );
     this.stateMachineName = stateMachineName;
     const role = this.stateMachine.role;
+    matching.bindStateMachine(this.stateMachine);
     // The state machine starts executions of itself (the next run, the results expiry), named by a constructed ARN.
     this.stateMachine.addToRolePolicy(
       new PolicyStatement({
