@@ -272,6 +272,8 @@ describe('releasing results', () => {
       return response.status === 410 ? response : undefined;
     });
     expect(gone.body).toMatchObject({ error: { code: 'results_expired' } });
+    // The run is marked first (readers get 410 from then on); the objects go before the execution ends.
+    expect(await eventually('the expiry to finish', async () => ((await executionStatus(`${runId}-expiry`)) === 'SUCCEEDED' ? true : undefined))).toBe(true);
     expect(await objectExists(resultsObjectKeys({ agreementId: agreement.id, id: runId }).pairs)).toBe(false);
     expect(await objectExists(resultsObjectKeys({ agreementId: agreement.id, id: runId }).accounts.counterparty)).toBe(false);
     expect((await agreementStore().getRun(agreement.id, runId))?.status).toBe('expired');
@@ -294,9 +296,9 @@ describe('releasing results', () => {
     expect((await read(agreement.id, acme)).status).toBe('withheld');
     for (const key of [acme.viewer, globex.viewer]) expect((await api.call('GET', path, { key })).body).toMatchObject({ error: { code: 'results_withheld' } });
     expect((await api.call('GET', `${path}/preview`, { key: acme.admin })).body).toMatchObject({ error: { code: 'results_withheld' } });
-    await eventually('the results to be deleted', async () => ((await agreementStore().getRun(agreement.id, runId))?.release?.resultsDeleted ? true : undefined));
-    expect(await objectExists(resultsObjectKeys({ agreementId: agreement.id, id: runId }).pairs)).toBe(false);
     expect(await eventually('the execution to end', async () => ((await executionStatus(agreement.id)) === 'SUCCEEDED' ? true : undefined))).toBe(true);
+    expect((await agreementStore().getRun(agreement.id, runId))?.release?.resultsDeleted?.because).toBe('withheld');
+    expect(await objectExists(resultsObjectKeys({ agreementId: agreement.id, id: runId }).pairs)).toBe(false);
     expect(await notificationTypes(acme.id)).toContain('results.withheld');
     expect(await notificationTypes(acme.id)).not.toContain('results.released');
   });
@@ -373,6 +375,7 @@ describe('releasing results', () => {
       return response.status === 410 ? response : undefined;
     });
     expect(gone.body).toMatchObject({ error: { code: 'results_deleted' } });
+    expect(await eventually('the purge to finish', async () => ((await executionStatus(`${agreement.id}-purge`)) === 'SUCCEEDED' ? true : undefined))).toBe(true);
     expect(await objectExists(resultsObjectKeys({ agreementId: agreement.id, id: runId }).accounts.proposer)).toBe(false);
     expect(await eventually('the next run to be stopped', async () => ((await executionStatus(`${agreement.id}-run-2`)) === 'ABORTED' ? true : undefined))).toBe(true);
   });
