@@ -216,6 +216,8 @@ describe('releasing results', () => {
     const second = await api.call<ResultApprovalState>('POST', `${path}/approvals`, { key: globex.admin, body: { resultHash } });
     expect(second.body).toMatchObject({ status: 'released', approved: { mine: true, theirs: true } });
     expect((await read(agreement.id, acme)).status).toBe('released');
+    const runView = await api.call('GET', `/v1/agreements/${agreement.id}/runs/${runId}`, { key: globex.viewer });
+    expect(runView.body).toMatchObject({ status: 'released', sequence: 1, results: { resultHash, approved: { proposer: true, counterparty: true }, flaggedCount: 0 } });
     expect(await notificationTypes(acme.id)).toEqual(expect.arrayContaining(['results.approval_needed', 'results.released']));
     expect(await notificationTypes(globex.id)).toEqual(expect.arrayContaining(['results.approval_needed', 'results.approved_by_partner', 'results.released']));
 
