@@ -67,6 +67,11 @@ export class ConflictError extends AccordError {
   static override readonly defaultCode = 'conflict';
 }
 
+/** What was asked for existed but is gone for good (expired results). */
+export class GoneError extends AccordError {
+  static override readonly defaultCode = 'gone';
+}
+
 /** Well-formed, but cannot be processed as asked: e.g. an Idempotency-Key reused with another request. */
 export class UnprocessableContentError extends AccordError {
   static override readonly defaultCode = 'unprocessable_content';

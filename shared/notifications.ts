@@ -34,8 +34,21 @@ export const NOTIFICATION_TYPES = [
   'contribution.rejected',
   'run.lapsed',
   'results.approval_needed',
-  'results.ready',
+  'results.approval_reminder',
+  'results.approved_by_partner',
+  'results.released',
   'results.withheld',
+  'results.match_flagged',
+  'results.expired',
+  'referral.proposed',
+  'referral.accepted',
+  'referral.declined',
+  'referral.opportunity',
+  'referral.won',
+  'referral.lost',
+  'referral.disputed',
+  'referral.resolution_proposed',
+  'referral.resolved',
 ] as const;
 export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
 
@@ -97,6 +110,8 @@ export interface NotificationFacts {
   reason?: string;
   /** The code an invited company signs up with. */
   invitationCode?: string;
+  /** The referral concerned (`ref_...`). */
+  referralId?: string;
 }
 
 export interface NotificationInput extends NotificationFacts {
@@ -160,13 +175,65 @@ const TEXTS: Record<NotificationType, (f: NotificationFacts, agreement: string) 
     subject: `Approval needed: results of ${a}`,
     text: `The matching of ${a} is done. Both sides must approve the results before either sees them; an approver or admin of your company can approve or decline.`,
   }),
-  'results.ready': (f, a) => ({
-    subject: `Results of ${a} are ready`,
-    text: `Both sides approved the results of ${a}. Your view of the overlap with ${f.counterpartyName ?? 'your partner'} is ready, as the terms allow.`,
+  'results.approval_reminder': (f, a) => ({
+    subject: `Reminder: the results of ${a} wait for your approval${f.deadline ? ` until ${f.deadline}` : ''}`,
+    text: `Your company has not yet approved the results of ${a}. Preview what each side will see and approve or decline${f.deadline ? ` by ${f.deadline}` : ''}; without both approvals by the deadline the results are withheld and nothing is released.`,
+  }),
+  'results.approved_by_partner': (f, a) => ({
+    subject: `${f.counterpartyName ?? 'Your partner'} approved the results of ${a}`,
+    text: `${f.counterpartyName ?? 'Your partner'} approved the results of ${a}. They are released as soon as your company approves the same results too.`,
+  }),
+  'results.released': (f, a) => ({
+    subject: `Results of ${a} are released`,
+    text: `Both sides approved the results of ${a}. Your view of the overlap with ${f.counterpartyName ?? 'your partner'} is ready, as the terms allow${f.deadline ? `, until ${f.deadline}` : ''}.`,
   }),
   'results.withheld': (f, a) => ({
     subject: `Results of ${a} were withheld`,
-    text: `The results of ${a} were declined and will not be released.${f.reason ? ` Reason given: ${f.reason}` : ''}`,
+    text: `The results of ${a} were withheld: nothing is released, and they are deleted.${f.reason ? ` Why: ${f.reason}` : ''}`,
+  }),
+  'results.match_flagged': (f, a) => ({
+    subject: `A match of ${a} was flagged as wrong`,
+    text: `${f.counterpartyName ?? 'Your partner'} flagged a released match of ${a} as wrong${f.reason ? `: ${f.reason}` : ''}. The pair is left out of later runs.`,
+  }),
+  'results.expired': (_f, a) => ({
+    subject: `Results of ${a} expired`,
+    text: `The results of a run of ${a} reached the end of their retention under the terms and were deleted.`,
+  }),
+  'referral.proposed': (f, a) => ({
+    subject: `${f.counterpartyName ?? 'Your partner'} registered a referral under ${a}`,
+    text: `${f.counterpartyName ?? 'Your partner'} registered referral ${f.referralId ?? ''} on an account you both have, under ${a}. Read it and accept it if the introduction happened as written, or decline it.`,
+  }),
+  'referral.accepted': (f, a) => ({
+    subject: `Referral ${f.referralId ?? ''} was accepted`,
+    text: `${f.counterpartyName ?? 'Your partner'} accepted referral ${f.referralId ?? ''} under ${a}.`,
+  }),
+  'referral.declined': (f, a) => ({
+    subject: `Referral ${f.referralId ?? ''} was declined`,
+    text: `Referral ${f.referralId ?? ''} under ${a} was declined.${f.reason ? ` Reason given: ${f.reason}` : ''}`,
+  }),
+  'referral.opportunity': (f, a) => ({
+    subject: `Referral ${f.referralId ?? ''} is an open opportunity`,
+    text: `${f.counterpartyName ?? 'Your partner'} recorded an open deal on referral ${f.referralId ?? ''} under ${a}.`,
+  }),
+  'referral.won': (f, a) => ({
+    subject: `Referral ${f.referralId ?? ''} was won`,
+    text: `${f.counterpartyName ?? 'Your partner'} marked referral ${f.referralId ?? ''} under ${a} won. Any fee or revenue share it owes under the terms is on the agreement's ledger.`,
+  }),
+  'referral.lost': (f, a) => ({
+    subject: `Referral ${f.referralId ?? ''} was lost`,
+    text: `${f.counterpartyName ?? 'Your partner'} marked referral ${f.referralId ?? ''} under ${a} lost.${f.reason ? ` Reason given: ${f.reason}` : ''}`,
+  }),
+  'referral.disputed': (f, a) => ({
+    subject: `Referral ${f.referralId ?? ''} is disputed`,
+    text: `${f.counterpartyName ?? 'Your partner'} disputed referral ${f.referralId ?? ''} under ${a}.${f.reason ? ` Reason given: ${f.reason}` : ''} It stays where it is until both sides settle the dispute.`,
+  }),
+  'referral.resolution_proposed': (f, a) => ({
+    subject: `A resolution of the dispute over referral ${f.referralId ?? ''} waits for you`,
+    text: `${f.counterpartyName ?? 'Your partner'} proposed how to settle the dispute over referral ${f.referralId ?? ''} under ${a}. Name the same resolution to agree, or propose another.`,
+  }),
+  'referral.resolved': (f, a) => ({
+    subject: `The dispute over referral ${f.referralId ?? ''} is settled`,
+    text: `The dispute over referral ${f.referralId ?? ''} under ${a} is settled; the ledger shows any change.`,
   }),
   'contribution.accepted': (f, a) => ({
     subject: `Your contribution to ${a} was accepted`,

@@ -12,6 +12,8 @@ import {
 import { AuditEventSchema } from '../../shared/audit-chain.ts';
 import { ContributionSchema, UploadSlotRequestSchema, UploadSlotSchema } from '../../shared/contributions/contribution.ts';
 import { RunViewSchema } from '../../shared/run.ts';
+import { RESULTS_ROUTES } from './results-routes.ts';
+import { REFERRAL_ROUTES } from './referral-routes.ts';
 import {
   DeadLetterListSchema,
   PutWebhookRequestSchema,
@@ -30,6 +32,8 @@ import {
   SignUpRequestSchema,
   SignUpResponseSchema,
 } from '../../shared/partner.ts';
+import { BLIND_ROUTES } from './blind-routes.ts';
+import { CONSOLE_ROUTES } from './console-routes.ts';
 
 /**
  * Every HTTP route of Accord, as plain data. The CDK stack makes one function
@@ -76,6 +80,10 @@ export interface RouteDefinition {
   signalsWorkflow?: true;
   /** The handler signs upload slots: it may write contribution objects to the uploads bucket, nothing else there. */
   signsUploads?: true;
+  /** The handler reads run results (the results bucket, under results/), nothing else there. */
+  readsResults?: true;
+  /** The handler serves the web console's files (console/): the stack builds them into its function's asset; it touches no data. */
+  servesConsole?: true;
 }
 
 const ANY_ROLE: readonly Role[] = ['admin', 'approver', 'contributor', 'viewer'];
@@ -351,6 +359,10 @@ export const ROUTES = [
     auth: ['admin'],
     responses: [{ status: 200, description: 'the dead letters', schema: DeadLetterListSchema }],
   },
+  ...BLIND_ROUTES,
+  ...RESULTS_ROUTES,
+  ...REFERRAL_ROUTES,
+  ...CONSOLE_ROUTES,
 ] as const satisfies readonly RouteDefinition[];
 
 export type RouteHandlerName = (typeof ROUTES)[number]['handler'];

@@ -37,6 +37,8 @@ export interface ApiRequest<R> {
 export interface ApiResponse {
   status: number;
   body?: unknown;
+  /** A body sent as is instead of `body` as JSON (e.g. CSV); say its content-type in `headers`. */
+  text?: string;
   headers?: Record<string, string>;
 }
 
@@ -82,6 +84,7 @@ export function apiHandler<const R extends RouteDefinition>(route: R, fn: (reque
       const request = parsed.get(event);
       if (!request) throw new Error('the request was not parsed');
       const response = await fn(request);
+      if (response.text !== undefined) return { statusCode: response.status, headers: { ...BASE_HEADERS, ...response.headers }, body: response.text };
       return jsonResponse(response.status, response.body, response.headers);
     });
 }

@@ -1,4 +1,12 @@
 import { POPULATIONS, type Population } from '../terms.ts';
+import { AccountTable, fnv1aString, type NormalisedAccount, StringColumn } from './account-table.ts';
+import { assign, BlockComparer, BlockIndex, blockKeysOf, canonicalPermutation, type LeftoverColumns } from './name-stage.ts';
+import { groupRows, indexSide, type SideIndex } from './side-index.ts';
+import { NameColumnsBuilder } from './similarity.ts';
+
+export { AccountTable, type AccountTableData, type NormalisedAccount } from './account-table.ts';
+export { FULL_BLOCK_COMPARISONS, NEIGHBOURHOOD } from './name-stage.ts';
+export { roundScore, scoreNames } from './similarity.ts';
 
 /**
  * The matcher: two partners' normalised account lists in, the pairs of
@@ -12,133 +20,20 @@ import { POPULATIONS, type Population } from '../terms.ts';
  *    equal. The account takes the strongest population of its rows
  *    (customer > opportunity > prospect) and keeps all their refs.
  * 2. Domain: accounts of both sides with the same domain key match (score 1).
- * 3. Name: the accounts left on each side are grouped into blocks (each name
- *    token, the first and the last four letters of the name); within a block
- *    names are compared all against all when the block is small, by sorted
- *    neighbourhood when it is large — never a quadratic pass over a side.
- *    Pairs at or above the threshold are kept, best first, one partner per
- *    account.
+ * 3. Name: the accounts left on each side are grouped into blocks (the
+ *    longest token, the first and the last four letters of the name); within
+ *    a block names are compared all against all when the block is small, by
+ *    sorted neighbourhood when it is large — never a quadratic pass over a
+ *    side. Pairs at or above the threshold are kept, best first, one partner
+ *    per account.
  *
  * Sharding: stage 1 and 2 are local to the shard of each row's key (its
  * domain, or its name when it has none); stage 3 is local to the shard of each
  * block key; the final assignment and ordering run once over the candidates
  * of every shard. `matchAccounts(a, b, options, shards)` runs the shards
- * inline; on AWS a Distributed Map runs the same functions per shard.
+ * inline (one shard: on columns throughout, without the per-shard objects);
+ * on AWS a Distributed Map runs the same functions per shard.
  */
-
-// ---------------------------------------------------------------------------
-// Input
-
-/** One row of a contribution after normalisation. */
-export interface NormalisedAccount {
-  /** The row's reference in its file: the `id` column, or the line number. */
-  ref: string;
-  population: Population;
-  /** Registrable domain (eTLD+1), lower case; absent for none or free mail. */
-  domainKey?: string;
-  /** Comparable company name: folded, lower case, no legal suffix, tokens split by single spaces; may be empty. */
-  nameKey: string;
-  country?: string;
-}
-
-const RANK: Readonly<Record<Population, number>> = { customer: 0, opportunity: 1, prospect: 2 };
-
-/**
- * A side's accounts, stored by column for a million rows: refs and name keys
- * as string arrays, the population as one byte, domains and countries
- * interned once and referenced by number.
- */
-export class AccountTable {
-  readonly refs: string[] = [];
-  readonly names: string[] = [];
-  /** Distinct domain keys, by id; `domainIds` holds each row's id or -1. */
-  readonly domains: string[] = [];
-  readonly countries: string[] = [];
-  private readonly domainIndex = new Map<string, number>();
-  private readonly countryIndex = new Map<string, number>();
-  private ranks = new Uint8Array(1024);
-  private domainIdOf = new Int32Array(1024);
-  private countryIdOf = new Int32Array(1024);
-
-  static from(accounts: Iterable<NormalisedAccount>): AccountTable {
-    const table = new AccountTable();
-    for (const account of accounts) table.add(account);
-    return table;
-  }
-
-  get length(): number {
-    return this.refs.length;
-  }
-
-  add(account: NormalisedAccount): void {
-    const row = this.refs.length;
-    if (row === this.ranks.length) this.grow();
-    this.refs.push(account.ref);
-    this.names.push(account.nameKey);
-    this.ranks[row] = RANK[account.population];
-    this.domainIdOf[row] = account.domainKey ? intern(account.domainKey, this.domains, this.domainIndex) : -1;
-    this.countryIdOf[row] = account.country ? intern(account.country, this.countries, this.countryIndex) : -1;
-  }
-
-  rank(row: number): number {
-    return this.ranks[row]!;
-  }
-
-  population(row: number): Population {
-    return POPULATIONS[this.ranks[row]!]!;
-  }
-
-  domainId(row: number): number {
-    return this.domainIdOf[row]!;
-  }
-
-  domainKey(row: number): string | undefined {
-    const id = this.domainIdOf[row]!;
-    return id < 0 ? undefined : this.domains[id];
-  }
-
-  /** The id of a domain key in this table, or -1. */
-  findDomain(domainKey: string): number {
-    return this.domainIndex.get(domainKey) ?? -1;
-  }
-
-  country(row: number): string | undefined {
-    const id = this.countryIdOf[row]!;
-    return id < 0 ? undefined : this.countries[id];
-  }
-
-  row(row: number): NormalisedAccount {
-    const account: NormalisedAccount = { ref: this.refs[row]!, population: this.population(row), nameKey: this.names[row]! };
-    const domainKey = this.domainKey(row);
-    const country = this.country(row);
-    if (domainKey !== undefined) account.domainKey = domainKey;
-    if (country !== undefined) account.country = country;
-    return account;
-  }
-
-  private grow(): void {
-    const size = this.ranks.length * 2;
-    const ranks = new Uint8Array(size);
-    ranks.set(this.ranks);
-    this.ranks = ranks;
-    const domains = new Int32Array(size);
-    domains.set(this.domainIdOf);
-    this.domainIdOf = domains;
-    const countries = new Int32Array(size);
-    countries.set(this.countryIdOf);
-    this.countryIdOf = countries;
-  }
-}
-
-function intern(value: string, values: string[], index: Map<string, number>): number {
-  let id = index.get(value);
-  if (id === undefined) {
-    id = values.length;
-    values.push(value);
-    index.set(value, id);
-  }
-  return id;
-}
 
 // ---------------------------------------------------------------------------
 // Output
@@ -187,12 +82,7 @@ export interface MatchResult {
 
 /** 32-bit FNV-1a over the UTF-16 code units of a key: stable across runs, machines and versions. */
 export function fnv1a(key: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    hash ^= key.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
+  return fnv1aString(key);
 }
 
 /** The shard, 0 to shards - 1, of a blocking key. */
@@ -240,74 +130,59 @@ export interface DomainStage {
   b: SideCounts;
 }
 
-interface Grouped {
-  /** For each domain id: the representative row (strongest population, then first), or -1. */
-  domainRep: Int32Array;
-  /** Rows of each domain id, first row first. */
-  domainRows: (number[] | number)[];
-  /** Rows without a domain, by name key. */
-  byName: Map<string, number[]>;
-  accounts: number;
+/** A side's groups (see `SideIndex`) with its table. */
+type Groups = Pick<SideIndex, 'domainGroups' | 'rep' | 'start' | 'members' | 'accounts'> & { table: AccountTable };
+
+function group(table: AccountTable, useDomain: boolean): Groups {
+  return { table, ...groupRows(table, useDomain) };
 }
 
-function group(table: AccountTable, useDomain: boolean): Grouped {
-  const domainRep = new Int32Array(useDomain ? table.domains.length : 0).fill(-1);
-  const domainRows: (number[] | number)[] = new Array<number[] | number>(domainRep.length);
-  const byName = new Map<string, number[]>();
-  for (let row = 0; row < table.length; row++) {
-    const d = useDomain ? table.domainId(row) : -1;
-    if (d >= 0) {
-      const rep = domainRep[d]!;
-      if (rep < 0) {
-        domainRep[d] = row;
-        domainRows[d] = row;
-      } else {
-        const rows = domainRows[d]!;
-        if (typeof rows === 'number') domainRows[d] = [rows, row];
-        else rows.push(row);
-        if (table.rank(row) < table.rank(rep)) domainRep[d] = row;
-      }
-    } else {
-      const name = table.names[row]!;
-      if (name === '') continue;
-      const rows = byName.get(name);
-      if (rows) rows.push(row);
-      else byName.set(name, [row]);
+function refsOf(groups: Groups, g: number): string[] {
+  const refs: string[] = [];
+  for (let k = groups.start[g]!; k < groups.start[g + 1]!; k++) refs.push(groups.table.ref(groups.members[k]!));
+  return refs;
+}
+
+/** Deduplicates both sides and matches their accounts on domain; marks the matched domain groups. */
+function domainStage(ga: Groups, gb: Groups, useDomain: boolean): { pairs: MatchPair[]; matchedA: Uint8Array; matchedB: Uint8Array } {
+  const pairs: MatchPair[] = [];
+  const matchedA = new Uint8Array(ga.domainGroups);
+  const matchedB = new Uint8Array(gb.domainGroups);
+  if (useDomain) {
+    const domainsA = ga.table.domains.values;
+    for (let da = 0; da < ga.domainGroups; da++) {
+      const repA = ga.rep[da]!;
+      if (repA < 0) continue;
+      const db = gb.table.domains.findOf(ga.table.domains, da);
+      if (db < 0 || db >= gb.domainGroups) continue;
+      const repB = gb.rep[db]!;
+      if (repB < 0) continue;
+      matchedA[da] = 1;
+      matchedB[db] = 1;
+      pairs.push({
+        a: refsOf(ga, da),
+        b: refsOf(gb, db),
+        method: 'domain',
+        score: 1,
+        keys: { domain: domainsA.get(da) },
+        cell: [ga.table.population(repA), gb.table.population(repB)],
+      });
     }
   }
-  let accounts = byName.size;
-  for (let d = 0; d < domainRep.length; d++) if (domainRep[d]! >= 0) accounts++;
-  return { domainRep, domainRows, byName, accounts };
+  return { pairs, matchedA, matchedB };
 }
 
-function refsOf(table: AccountTable, rows: number[] | number): string[] {
-  return typeof rows === 'number' ? [table.refs[rows]!] : rows.map((row) => table.refs[row]!);
-}
-
-function strongest(table: AccountTable, rows: number[]): number {
-  let best = rows[0]!;
-  for (const row of rows) if (table.rank(row) < table.rank(best)) best = row;
-  return best;
-}
-
-function leftovers(table: AccountTable, grouped: Grouped, matched: Uint8Array | undefined): Leftover[] {
-  const out: Leftover[] = [];
-  for (let d = 0; d < grouped.domainRep.length; d++) {
-    const rep = grouped.domainRep[d]!;
-    if (rep < 0 || matched?.[d] || table.names[rep] === '') continue;
-    const leftover: Leftover = { id: `d:${table.domains[d]!}`, refs: refsOf(table, grouped.domainRows[d]!), rank: table.rank(rep), domainKey: table.domains[d]!, nameKey: table.names[rep]! };
-    const country = table.country(rep);
-    if (country !== undefined) leftover.country = country;
-    out.push(leftover);
+/** The groups left for the name stage: unmatched domain accounts with a name, and every name account. */
+function leftoverGroups(groups: Groups, matched: Uint8Array): Int32Array {
+  const out: number[] = [];
+  const { table, rep } = groups;
+  for (let g = 0; g < rep.length; g++) {
+    const row = rep[g]!;
+    if (row < 0) continue;
+    if (g < groups.domainGroups && (matched[g] || table.names.end(row) === table.names.start(row))) continue;
+    out.push(g);
   }
-  for (const [name, rows] of grouped.byName) {
-    const rep = strongest(table, rows);
-    const leftover: Leftover = { id: `n:${name}`, refs: rows.map((row) => table.refs[row]!), rank: table.rank(rep), nameKey: name };
-    const country = table.country(rep);
-    if (country !== undefined) leftover.country = country;
-    out.push(leftover);
-  }
-  return out;
+  return Int32Array.from(out);
 }
 
 /**
@@ -318,34 +193,30 @@ function leftovers(table: AccountTable, grouped: Grouped, matched: Uint8Array | 
 export function matchShard(a: AccountTable, b: AccountTable, options: MatchOptions = DEFAULT_MATCH_OPTIONS): DomainStage {
   const ga = group(a, options.domain);
   const gb = group(b, options.domain);
-  const pairs: MatchPair[] = [];
-  const matchedA = new Uint8Array(ga.domainRep.length);
-  const matchedB = new Uint8Array(gb.domainRep.length);
-  if (options.domain) {
-    for (let da = 0; da < ga.domainRep.length; da++) {
-      const repA = ga.domainRep[da]!;
-      if (repA < 0) continue;
-      const domain = a.domains[da]!;
-      const db = b.findDomain(domain);
-      if (db < 0) continue;
-      const repB = gb.domainRep[db]!;
-      if (repB < 0) continue;
-      matchedA[da] = 1;
-      matchedB[db] = 1;
-      pairs.push({
-        a: refsOf(a, ga.domainRows[da]!),
-        b: refsOf(b, gb.domainRows[db]!),
-        method: 'domain',
-        score: 1,
-        keys: { domain },
-        cell: [a.population(repA), b.population(repB)],
-      });
-    }
-  }
+  const { pairs, matchedA, matchedB } = domainStage(ga, gb, options.domain);
+  const leftovers = (groups: Groups, matched: Uint8Array): Leftover[] => {
+    if (!options.name) return [];
+    return Array.from(leftoverGroups(groups, matched), (g) => {
+      const { table } = groups;
+      const rep = groups.rep[g]!;
+      const nameKey = table.nameKey(rep);
+      const domainKey = g < groups.domainGroups ? table.domains.values.get(g) : undefined;
+      const leftover: Leftover = {
+        id: domainKey === undefined ? `n:${nameKey}` : `d:${domainKey}`,
+        refs: refsOf(groups, g),
+        rank: table.rank(rep),
+        ...(domainKey === undefined ? {} : { domainKey }),
+        nameKey,
+      };
+      const country = table.country(rep);
+      if (country !== undefined) leftover.country = country;
+      return leftover;
+    });
+  };
   return {
     pairs,
-    leftA: options.name ? leftovers(a, ga, matchedA) : [],
-    leftB: options.name ? leftovers(b, gb, matchedB) : [],
+    leftA: leftovers(ga, matchedA),
+    leftB: leftovers(gb, matchedB),
     a: { rows: a.length, accounts: ga.accounts },
     b: { rows: b.length, accounts: gb.accounts },
   };
@@ -354,65 +225,79 @@ export function matchShard(a: AccountTable, b: AccountTable, options: MatchOptio
 // ---------------------------------------------------------------------------
 // Stage 3: names within blocks (per block shard)
 
-/** A block's members are compared all against all up to this many comparisons; larger blocks by sorted neighbourhood. */
-export const FULL_BLOCK_COMPARISONS = 100;
-/** In a large block, each name is compared with this many nearest names of the other side in sorted order. */
-export const NEIGHBOURHOOD = 2;
-
 /**
- * The block keys of a name key: its longest token (the alphabetically first
- * of equals, so word order does not matter), and the first and the last four
- * letters of the name without spaces. Two names that score 0.9 share their
- * longest word or, when a typo hit it, their beginning or their end.
+ * The block keys of a name key: its longest token (the first in code-unit
+ * order of equals, so word order does not matter), and the first and the
+ * last four letters of the name without spaces. Two names that score 0.9
+ * share their longest word or, when a typo hit it, their beginning or their
+ * end.
  */
 export function blockKeys(nameKey: string): string[] {
-  let longest = '';
-  let compact = '';
-  for (const token of nameKey.split(' ')) {
-    if (token.length > longest.length || (token.length === longest.length && token < longest)) longest = token;
-    compact += token;
-  }
-  if (compact.length === 0) return [];
-  const keys = [`t:${longest}`];
-  if (compact.length > 4) keys.push(`^${compact.slice(0, 4)}`, `$${compact.slice(-4)}`);
-  return keys;
+  const builder = new NameColumnsBuilder(1);
+  builder.add(nameKey);
+  return blockKeysOf(builder.build(), 0);
 }
 
 export interface BlockShard {
-  /** Block key -> indices into `left.a` and `left.b`. */
+  /** Block key -> indices into `a` and `b`. */
   blocks: Map<string, { a: number[]; b: number[] }>;
   a: Leftover[];
   b: Leftover[];
 }
 
-const compactOf = (nameKey: string) => nameKey.replaceAll(' ', '');
+function compareStrings(x: string, y: string): number {
+  return x < y ? -1 : x > y ? 1 : 0;
+}
 
-/**
- * Each side's leftovers in canonical order: by name without spaces, then id.
- * Whatever the number of shards, every block then lists its members in this
- * order, so the sorted neighbourhood needs no sort of its own.
- */
-function canonicalOrder(left: readonly Leftover[]): Leftover[] {
-  const keyed = left.map((leftover) => ({ leftover, compact: compactOf(leftover.nameKey) }));
-  keyed.sort((x, y) => compareStrings(x.compact, y.compact) || compareStrings(x.leftover.id, y.leftover.id));
-  return keyed.map(({ leftover }, n) => {
-    leftover.order = n;
-    return leftover;
+/** Country ids shared by both sides of a name stage. */
+class CountryIds {
+  private readonly ids = new Map<string, number>();
+
+  of(country: string | undefined): number {
+    if (country === undefined) return -1;
+    let id = this.ids.get(country);
+    if (id === undefined) this.ids.set(country, (id = this.ids.size));
+    return id;
+  }
+}
+
+/** Leftover objects, in the order given, as columns. */
+function leftoverColumns(left: readonly Leftover[], countries: CountryIds): LeftoverColumns {
+  const builder = new NameColumnsBuilder(left.length);
+  const labels = new StringColumn();
+  const labelFrom = new Int32Array(left.length).fill(-1);
+  const labelTo = new Int32Array(left.length).fill(-1);
+  left.forEach((leftover, k) => {
+    builder.add(leftover.nameKey);
+    const domain = leftover.domainKey;
+    if (domain === undefined) return;
+    const dot = domain.indexOf('.');
+    const id = labels.push(dot < 0 ? domain : domain.slice(0, dot));
+    labelFrom[k] = labels.start(id);
+    labelTo[k] = labels.end(id);
   });
+  return { names: builder.build(), countries: Int32Array.from(left, (leftover) => countries.of(leftover.country)), labelChars: labels.chars, labelFrom, labelTo };
 }
 
 /**
  * Splits both sides' leftovers into block shards by `shardOf(blockKey)`; a
  * leftover goes to every shard one of its blocks falls in. Sets each
- * leftover's `order`.
+ * leftover's `order` (its position in its side's canonical order: name
+ * without spaces, then id).
  */
 export function partitionBlocks(leftA: readonly Leftover[], leftB: readonly Leftover[], shards: number): BlockShard[] {
   const parts: BlockShard[] = Array.from({ length: shards }, () => ({ blocks: new Map(), a: [], b: [] }));
   const place = (left: readonly Leftover[], side: 'a' | 'b') => {
+    const builder = new NameColumnsBuilder(left.length);
+    for (const leftover of left) builder.add(leftover.nameKey);
+    const names = builder.build();
+    const permutation = canonicalPermutation(names, (x, y) => compareStrings(left[x]!.id, left[y]!.id));
     const lastIndex = new Int32Array(shards).fill(-1);
     const seenAt = new Int32Array(shards).fill(-1);
-    canonicalOrder(left).forEach((leftover, n) => {
-      for (const key of blockKeys(leftover.nameKey)) {
+    permutation.forEach((k, n) => {
+      const leftover = left[k]!;
+      leftover.order = n;
+      for (const key of blockKeysOf(names, k)) {
         const shard = shardOf(key, shards);
         const part = parts[shard]!;
         if (seenAt[shard] !== n) {
@@ -442,26 +327,6 @@ export interface Candidate {
   score: number;
 }
 
-interface Prepared {
-  tokens: string[];
-  length: number;
-  compact: string;
-  label?: string;
-}
-
-function prepare(leftover: Leftover): Prepared {
-  const tokens = leftover.nameKey.split(' ').filter((token) => token.length > 0);
-  const compact = tokens.join('');
-  const prepared: Prepared = { tokens, length: compact.length, compact };
-  if (leftover.domainKey !== undefined) prepared.label = leftover.domainKey.slice(0, leftover.domainKey.indexOf('.') >>> 0);
-  return prepared;
-}
-
-/** Rounds a score to four decimals, so that it prints and compares the same everywhere. */
-export function roundScore(score: number): number {
-  return Math.round(score * 10_000) / 10_000;
-}
-
 /**
  * The name stage of one block shard: every pair of leftovers that share a
  * block and whose names score at or above the threshold, unless their
@@ -471,194 +336,11 @@ export function roundScore(score: number): number {
  * data, this veto buys more precision than it costs recall (docs/matching.md).
  */
 export function matchBlockShard(shard: BlockShard, options: MatchOptions = DEFAULT_MATCH_OPTIONS): Candidate[] {
-  const pa = shard.a.map(prepare);
-  const pb = shard.b.map(prepare);
-  const out: Candidate[] = [];
-  // A score is at most 2.25 x the shorter name's letters over both names' letters (a token earns credit only with one at most 1.25 times its length).
-  const minRatio = options.fuzzyThreshold / (2.25 - options.fuzzyThreshold);
-  const consider = (i: number, j: number) => {
-    const la = shard.a[i]!;
-    const lb = shard.b[j]!;
-    if (la.country !== undefined && lb.country !== undefined && la.country !== lb.country) return;
-    const xa = pa[i]!;
-    const xb = pb[j]!;
-    if (Math.min(xa.length, xb.length) < minRatio * Math.max(xa.length, xb.length)) return;
-    if (xa.label !== undefined && xb.label !== undefined && xa.label !== xb.label) return;
-    const score = roundScore(nameSimilarity(xa, xb));
-    if (score >= options.fuzzyThreshold) out.push({ a: la, b: lb, score });
-  };
-  const keys = [...shard.blocks.keys()].sort();
-  for (const key of keys) {
-    const block = shard.blocks.get(key)!;
-    if (block.a.length * block.b.length <= FULL_BLOCK_COMPARISONS) {
-      for (const i of block.a) for (const j of block.b) consider(i, j);
-      continue;
-    }
-    // Sorted neighbourhood: both sides' members are already in canonical
-    // order (name without spaces, then id); in their merged order (A before
-    // B on equal names) each name meets the nearest NEIGHBOURHOOD names of
-    // the other side after it.
-    const { a: ia, b: ib } = block;
-    let j = 0;
-    for (const i of ia) {
-      const compact = pa[i]!.compact;
-      while (j < ib.length && pb[ib[j]!]!.compact < compact) j++;
-      for (let k = j; k < ib.length && k < j + NEIGHBOURHOOD; k++) consider(i, ib[k]!);
-    }
-    let i = 0;
-    for (const jb of ib) {
-      const compact = pb[jb]!.compact;
-      while (i < ia.length && pa[ia[i]!]!.compact <= compact) i++;
-      for (let k = i; k < ia.length && k < i + NEIGHBOURHOOD; k++) consider(ia[k]!, jb);
-    }
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------
-// Similarity
-
-const rowPrev = new Int32Array(64);
-const rowCurr = new Int32Array(64);
-const rowPrev2 = new Int32Array(64);
-
-/** Optimal string alignment distance (Levenshtein with adjacent transpositions), for short tokens. */
-export function osaDistance(s: string, t: string): number {
-  if (s === t) return 0;
-  const n = s.length;
-  const m = t.length;
-  if (n === 0) return m;
-  if (m === 0) return n;
-  if (m >= 63) return levenshteinLong(s, t);
-  let prev2 = rowPrev2;
-  let prev = rowPrev;
-  let curr = rowCurr;
-  for (let j = 0; j <= m; j++) prev[j] = j;
-  for (let i = 1; i <= n; i++) {
-    curr[0] = i;
-    const si = s.charCodeAt(i - 1);
-    for (let j = 1; j <= m; j++) {
-      const tj = t.charCodeAt(j - 1);
-      const cost = si === tj ? 0 : 1;
-      let d = Math.min(prev[j]! + 1, curr[j - 1]! + 1, prev[j - 1]! + cost);
-      if (i > 1 && j > 1 && si === t.charCodeAt(j - 2) && s.charCodeAt(i - 2) === tj) d = Math.min(d, prev2[j - 2]! + 1);
-      curr[j] = d;
-    }
-    const spare = prev2;
-    prev2 = prev;
-    prev = curr;
-    curr = spare;
-  }
-  return prev[m]!;
-}
-
-function levenshteinLong(s: string, t: string): number {
-  let prev = Array.from({ length: t.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= s.length; i++) {
-    const curr = [i];
-    for (let j = 1; j <= t.length; j++) curr[j] = Math.min(prev[j]! + 1, curr[j - 1]! + 1, prev[j - 1]! + (s[i - 1] === t[j - 1] ? 0 : 1));
-    prev = curr;
-  }
-  return prev[t.length]!;
-}
-
-/**
- * Two different tokens count as the same word, with partial credit, when both
- * have at least six letters and at most a fifth of the longer one differs:
- * one edit up to nine letters, two from ten. Shorter words must be equal
- * ("Chen" is not "Cohen", "Apex" is not "Apax").
- */
-const TOKEN_CREDIT_FLOOR = 0.8;
-const TOKEN_TYPO_LENGTH = 6;
-
-function tokenSimilarity(x: string, y: string): number {
-  if (x === y) return 1;
-  const longer = Math.max(x.length, y.length);
-  if (Math.min(x.length, y.length) < TOKEN_TYPO_LENGTH - 1 || longer < TOKEN_TYPO_LENGTH) return 0;
-  if (Math.abs(x.length - y.length) > longer * (1 - TOKEN_CREDIT_FLOOR)) return 0;
-  const similarity = 1 - osaDistance(x, y) / longer;
-  return similarity >= TOKEN_CREDIT_FLOOR ? similarity : 0;
-}
-
-const SIMS = new Float64Array(256);
-
-function nameSimilarityLong(ta: readonly string[], tb: readonly string[], total: number): number {
-  const sims: { i: number; j: number; s: number }[] = [];
-  for (let i = 0; i < ta.length; i++) {
-    for (let j = 0; j < tb.length; j++) {
-      const s = tokenSimilarity(ta[i]!, tb[j]!);
-      if (s > 0) sims.push({ i, j, s });
-    }
-  }
-  sims.sort((p, q) => q.s - p.s || p.i - q.i || p.j - q.j);
-  const usedA = new Uint8Array(ta.length);
-  const usedB = new Uint8Array(tb.length);
-  let earned = 0;
-  for (const { i, j, s } of sims) {
-    if (usedA[i] || usedB[j]) continue;
-    usedA[i] = 1;
-    usedB[j] = 1;
-    earned += (ta[i]!.length + tb[j]!.length) * s;
-  }
-  return Math.min(1, earned / total);
-}
-
-/**
- * Name similarity, 0 to 1: the tokens of both names aligned one to one, best
- * first; each aligned pair earns its letters times its similarity (1 - edit
- * distance / length, when at least 0.75); the score is the letters earned over
- * all letters of both names. Word order does not matter, a typo costs in
- * proportion to its word, and a word one name has and the other lacks costs
- * its whole length ("Delta Air Lines" and "Delta Dental" score 0.42). Names
- * equal once spaces are removed ("Face Book", "Facebook") score 1.
- */
-export function nameSimilarity(x: { tokens: string[]; length: number; compact: string }, y: { tokens: string[]; length: number; compact: string }): number {
-  if (x.compact === y.compact) return x.length > 0 ? 1 : 0;
-  const total = x.length + y.length;
-  if (total === 0) return 0;
-  const ta = x.tokens;
-  const tb = y.tokens;
-  const na = ta.length;
-  const nb = tb.length;
-  if (na * nb > SIMS.length) return nameSimilarityLong(ta, tb, total);
-  // Token similarities, then one to one, best first (ties: first token of x, then of y).
-  let any = false;
-  for (let i = 0; i < na; i++) {
-    for (let j = 0; j < nb; j++) {
-      const s = tokenSimilarity(ta[i]!, tb[j]!);
-      SIMS[i * nb + j] = s;
-      if (s > 0) any = true;
-    }
-  }
-  if (!any) return 0;
-  let earned = 0;
-  for (;;) {
-    let best = 0;
-    let at = -1;
-    for (let k = 0; k < na * nb; k++) {
-      if (SIMS[k]! > best) {
-        best = SIMS[k]!;
-        at = k;
-      }
-    }
-    if (at < 0) break;
-    const i = Math.floor(at / nb);
-    const j = at - i * nb;
-    earned += (ta[i]!.length + tb[j]!.length) * best;
-    for (let k = 0; k < nb; k++) SIMS[i * nb + k] = 0;
-    for (let k = 0; k < na; k++) SIMS[k * nb + j] = 0;
-  }
-  return Math.min(1, earned / total);
-}
-
-/** The similarity of two name keys, as the matcher scores them (rounded). */
-export function scoreNames(nameA: string, nameB: string): number {
-  const prep = (name: string) => {
-    const tokens = name.split(' ').filter((token) => token.length > 0);
-    const compact = tokens.join('');
-    return { tokens, length: compact.length, compact };
-  };
-  return roundScore(nameSimilarity(prep(nameA), prep(nameB)));
+  const countries = new CountryIds();
+  const comparer = new BlockComparer(leftoverColumns(shard.a, countries), leftoverColumns(shard.b, countries), options.fuzzyThreshold);
+  for (const block of shard.blocks.values()) comparer.block(block.a, block.a.length, block.b, block.b.length);
+  const { a, b, score, count } = comparer.candidates;
+  return Array.from({ length: count }, (_, k) => ({ a: shard.a[a[k]!]!, b: shard.b[b[k]!]!, score: score[k]! }));
 }
 
 // ---------------------------------------------------------------------------
@@ -670,21 +352,13 @@ export function scoreNames(nameA: string, nameB: string): number {
  * found in several blocks or shards count once.
  */
 export function assignNames(candidates: readonly Candidate[]): MatchPair[] {
-  const sorted = [...candidates].sort((x, y) => y.score - x.score || x.a.order! - y.a.order! || x.b.order! - y.b.order!);
-  const takenA = new Set<number>();
-  const takenB = new Set<number>();
-  const pairs: MatchPair[] = [];
-  for (const { a, b, score } of sorted) {
-    if (takenA.has(a.order!) || takenB.has(b.order!)) continue;
-    takenA.add(a.order!);
-    takenB.add(b.order!);
-    pairs.push({ a: a.refs, b: b.refs, method: 'name', score, keys: { nameA: a.nameKey, nameB: b.nameKey }, cell: [POPULATIONS[a.rank]!, POPULATIONS[b.rank]!] });
-  }
-  return pairs;
-}
-
-function compareStrings(x: string, y: string): number {
-  return x < y ? -1 : x > y ? 1 : 0;
+  const orderA = Int32Array.from(candidates, (candidate) => candidate.a.order!);
+  const orderB = Int32Array.from(candidates, (candidate) => candidate.b.order!);
+  const score = Float64Array.from(candidates, (candidate) => candidate.score);
+  return Array.from(assign(orderA, orderB, score, candidates.length), (k) => {
+    const { a, b } = candidates[k]!;
+    return { a: a.refs, b: b.refs, method: 'name', score: score[k]!, keys: { nameA: a.nameKey, nameB: b.nameKey }, cell: [POPULATIONS[a.rank]!, POPULATIONS[b.rank]!] };
+  });
 }
 
 function firstKey(pair: MatchPair): string {
@@ -702,13 +376,75 @@ export function comparePairs(x: MatchPair, y: MatchPair): number {
   );
 }
 
+/** The side's index, built unless the table carries one for these options (read in a worker: `readSideInWorker`). */
+function indexOf(table: AccountTable, useDomain: boolean): SideIndex {
+  const index = table.index;
+  return index?.useDomain === useDomain && index.rows === table.length ? index : indexSide(table, useDomain);
+}
+
+/** The canonical positions of a side's accounts left for the name stage: unmatched, with a name. */
+function leftoverPositions(index: SideIndex, matched: Uint8Array): Int32Array {
+  const out = new Int32Array(index.group.length);
+  let n = 0;
+  for (let k = 0; k < index.group.length; k++) {
+    const g = index.group[k]!;
+    if (g >= index.domainGroups || !matched[g]) out[n++] = k;
+  }
+  return out.subarray(0, n);
+}
+
+/** The whole match in one process, on columns throughout (no per-shard objects). */
+function matchInline(a: AccountTable, b: AccountTable, options: MatchOptions): MatchResult {
+  const ia = indexOf(a, options.domain);
+  const ib = indexOf(b, options.domain);
+  const ga: Groups = { table: a, ...ia };
+  const gb: Groups = { table: b, ...ib };
+  const { pairs, matchedA, matchedB } = domainStage(ga, gb, options.domain);
+  if (options.name) {
+    const countries = new CountryIds();
+    const columns = (table: AccountTable, index: SideIndex): LeftoverColumns => {
+      const ids = Int32Array.from(table.countries, (country) => countries.of(country));
+      const byPosition = new Int32Array(index.group.length);
+      for (let k = 0; k < byPosition.length; k++) {
+        const country = table.countryId(index.rep[index.group[k]!]!);
+        byPosition[k] = country < 0 ? -1 : ids[country]!;
+      }
+      return { names: index.names, countries: byPosition, labelChars: table.domains.values.chars, labelFrom: index.labelFrom, labelTo: index.labelTo };
+    };
+    const comparer = new BlockComparer(columns(a, ia), columns(b, ib), options.fuzzyThreshold);
+    const blocks = new BlockIndex(
+      { names: ia.names, members: leftoverPositions(ia, matchedA), longest: ia.longest, hashes: ia.keyHashes },
+      { names: ib.names, members: leftoverPositions(ib, matchedB), longest: ib.longest, hashes: ib.keyHashes },
+    );
+    blocks.forEach((membersA, na, membersB, nb, kind) => comparer.block(membersA, na, membersB, nb, blocks, kind));
+    const candidates = comparer.candidates;
+    for (const k of assign(candidates.a, candidates.b, candidates.score, candidates.count)) {
+      const gA = ia.group[candidates.a[k]!]!;
+      const gB = ib.group[candidates.b[k]!]!;
+      const repA = ia.rep[gA]!;
+      const repB = ib.rep[gB]!;
+      pairs.push({
+        a: refsOf(ga, gA),
+        b: refsOf(gb, gB),
+        method: 'name',
+        score: candidates.score[k]!,
+        keys: { nameA: a.nameKey(repA), nameB: b.nameKey(repB) },
+        cell: [a.population(repA), b.population(repB)],
+      });
+    }
+  }
+  pairs.sort(comparePairs);
+  return { pairs, a: { rows: a.length, accounts: ia.accounts }, b: { rows: b.length, accounts: ib.accounts } };
+}
+
 /**
  * Matches two sides, running `shards` row shards and block shards inline and
  * merging them; the result does not depend on the number of shards.
  */
 export function matchAccounts(a: AccountTable, b: AccountTable, options: MatchOptions = DEFAULT_MATCH_OPTIONS, shards = 1): MatchResult {
-  const partsA = shards === 1 ? [a] : partitionRows(a, shards, options);
-  const partsB = shards === 1 ? [b] : partitionRows(b, shards, options);
+  if (shards === 1) return matchInline(a, b, options);
+  const partsA = partitionRows(a, shards, options);
+  const partsB = partitionRows(b, shards, options);
   const pairs: MatchPair[] = [];
   const leftA: Leftover[] = [];
   const leftB: Leftover[] = [];
@@ -756,9 +492,18 @@ export function nineBox(pairs: readonly MatchPair[], side: 'a' | 'b'): NineBox {
   return box;
 }
 
+/** Characters JSON.stringify escapes in a string: quote, backslash, controls, and lone surrogates (any surrogate sends the string to it). */
+// eslint-disable-next-line no-control-regex -- these are the characters JSON escapes
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** A string as JSON, exactly as JSON.stringify writes it, without its cost for the common plain string. */
+function jsonString(value: string): string {
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
+
 function jsonStrings(values: readonly string[]): string {
   let out = '[';
-  for (let i = 0; i < values.length; i++) out += (i > 0 ? ',' : '') + JSON.stringify(values[i]);
+  for (let i = 0; i < values.length; i++) out += (i > 0 ? ',' : '') + jsonString(values[i]!);
   return `${out}]`;
 }
 
@@ -766,8 +511,8 @@ function jsonStrings(values: readonly string[]): string {
 export function pairToJson(pair: MatchPair): string {
   const keys =
     pair.method === 'domain'
-      ? `{"domain":${JSON.stringify(pair.keys.domain)}}`
-      : `{"nameA":${JSON.stringify(pair.keys.nameA)},"nameB":${JSON.stringify(pair.keys.nameB)}}`;
+      ? `{"domain":${jsonString(pair.keys.domain!)}}`
+      : `{"nameA":${jsonString(pair.keys.nameA!)},"nameB":${jsonString(pair.keys.nameB!)}}`;
   return `{"a":${jsonStrings(pair.a)},"b":${jsonStrings(pair.b)},"method":"${pair.method}","score":${pair.score},"keys":${keys},"cell":["${pair.cell[0]}","${pair.cell[1]}"]}`;
 }
 

@@ -34,8 +34,20 @@ describe('AccountTable', () => {
     const rows = [account('1', 'acme', 'customer', 'acme.com', 'US'), account('2', 'beta', 'prospect'), account('3', 'acme', 'opportunity', 'acme.com')];
     const table = AccountTable.from(rows);
     expect(table.length).toBe(3);
-    expect(table.domains).toEqual(['acme.com']);
+    expect(table.domains.size).toBe(1);
+    expect(table.domains.values.get(0)).toBe('acme.com');
+    expect(table.findDomain('acme.com')).toBe(0);
+    expect(table.findDomain('beta.com')).toBe(-1);
     expect([0, 1, 2].map((row) => table.row(row))).toEqual(rows);
+  });
+
+  it('goes to plain data (typed arrays) and back, the same table', () => {
+    const rows = [account('1', 'mëller & søn', 'customer', 'xn--mller-kva.de', 'DE'), account('2', '', 'prospect'), account('3', '株式会社', 'opportunity', 'acme.co.jp')];
+    const data = structuredClone(AccountTable.from(rows).toData());
+    const table = AccountTable.fromData(data);
+    expect([0, 1, 2].map((row) => table.row(row))).toEqual(rows);
+    table.add(account('4', 'delta', 'customer', 'acme.co.jp'));
+    expect(table.domainId(3)).toBe(table.domainId(2));
   });
 
   it('grows past its first allocation', () => {
@@ -180,6 +192,13 @@ describe('output', () => {
     expect(boxA.opportunity.opportunity).toBe(1);
     for (const mine of POPULATIONS) for (const theirs of POPULATIONS) expect(boxB[theirs][mine]).toBe(boxA[mine][theirs]);
     expect(summarise(match(a, b))).toMatchObject({ pairs: 3, byMethod: { domain: 2, name: 1 }, nineBox: boxA });
+  });
+
+  it('writes every string as JSON.stringify does: quotes, backslashes, controls, lone surrogates', () => {
+    for (const value of ['plain', 'a"b', 'a\\b', 'x\u0001y', 'lone \ud800', 'pair \ud83d\ude00', 'line\u2028sep', 'ü ß 株']) {
+      const pair: MatchPair = { a: [value], b: ['b1'], method: 'name', score: 0.95, keys: { nameA: value, nameB: value }, cell: ['customer', 'prospect'] };
+      expect(text([pair])).toBe(`${JSON.stringify({ a: [value], b: ['b1'], method: 'name', score: 0.95, keys: { nameA: value, nameB: value }, cell: ['customer', 'prospect'] })}\n`);
+    }
   });
 
   it('writes JSON Lines in canonical order: domain pairs by domain, then name pairs', () => {

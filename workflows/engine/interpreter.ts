@@ -11,6 +11,7 @@ import { type IntrinsicContext, evaluateIntrinsic, isIntrinsic, parseIntrinsic }
 import { type Json, type JsonObject, isObject, jsonTypeName, payloadBytes } from './json.ts';
 import { type JsonataScope, evaluateExpression, evaluateRequired, evaluateTemplate, expressionText, isJsonataExpression } from './jsonata.ts';
 import { evaluateParsed, normalisedPath, parsePath, setAtPath } from './jsonpath.ts';
+import { itemReaderRequest } from './item-reader.ts';
 import { type Program, ROOT_BLOCK, branchKey, mapKey, parseResource } from './program.ts';
 import type { ChoiceRule, Effect, ExecutionEvent, ExecutionRecord, Frame, HistoryEvent, Pending, QueryLanguage, StateDef } from './types.ts';
 
@@ -163,6 +164,7 @@ export class Interpreter {
             resource: p.resource,
             parameters: p.parameters,
             ...(p.taskToken ? { taskToken: p.taskToken } : {}),
+            ...(p.itemReader ? { itemReader: true as const } : {}),
           });
         }
         if (p.deadline !== undefined) effects.push({ kind: 'timer', executionArn: rec.executionArn, frameId: frame.id, at: p.deadline, key: `timeout:${p.invocationId}` });
@@ -196,6 +198,14 @@ export class Interpreter {
         const p = frame?.pending;
         if (!frame || p?.kind !== 'task' || p.invocationId !== ev.invocationId) return; // stale
         const state = this.stateOf(frame);
+        if (p.itemReader) {
+          frame.pending = undefined;
+          if (ev.kind === 'taskSucceeded') {
+            const items = Array.isArray(ev.output) ? ev.output : [];
+            await this.guard(st, frame, state, () => this.branches(st, frame, state, this.lang(state) === 'JSONata', items));
+          } else if (ev.kind === 'taskFailed') await this.handleError(st, frame, state, new StatesError(ev.error, ev.cause));
+          return;
+        }
         const legacy = parseResource(p.resource)?.kind === 'lambda-function';
         if (ev.kind === 'taskSubmitted') {
           p.submitted = true;
@@ -993,8 +1003,9 @@ export class Interpreter {
     this.exitState(st, frame, state, out);
   }
 
-  private async branches(st: Step, frame: Frame, state: StateDef, jsonata: boolean): Promise<void> {
+  private async branches(st: Step, frame: Frame, state: StateDef, jsonata: boolean, readItems?: Json[]): Promise<void> {
     const isMap = state.Type === 'Map';
+    if (isMap && state.ItemReader !== undefined && readItems === undefined) return this.scheduleItemReader(st, frame, state, jsonata);
     let inputs: Json[];
     let rawItems: Json[] | undefined;
     let effective: Json;
@@ -1009,7 +1020,8 @@ export class Interpreter {
         inputs = (state.Branches ?? []).map(() => args);
       } else {
         let items: Json;
-        if (state.Items === undefined) {
+        if (readItems !== undefined) items = readItems;
+        else if (state.Items === undefined) {
           items = frame.input;
           if (!Array.isArray(items)) throw new EvaluationError(ERR.QueryEvaluationError, `Map state input must be an array but was: ${JSON.stringify(items)}`);
         } else if (typeof state.Items === 'string' && isJsonataExpression(state.Items)) {
@@ -1028,6 +1040,10 @@ export class Interpreter {
           const itemScope = this.jsonataScope(st, frame, { mapItem: { Index: i, Value: items[i] as Json } });
           inputs.push(state.ItemSelector !== undefined ? await evaluateTemplate(state.ItemSelector, itemScope, 'ItemSelector') : (items[i] as Json));
         }
+        if (state.ItemBatcher !== undefined) {
+          inputs = await this.batch(st, frame, state, inputs, frame.input, scope);
+          rawItems = inputs;
+        }
         maxConcurrency = (await this.numberField(st, frame, state, 'MaxConcurrency', frame.input, scope)) ?? 0;
         toleratedCount = await this.numberField(st, frame, state, 'ToleratedFailureCount', frame.input, scope);
         toleratedPercentage = await this.numberField(st, frame, state, 'ToleratedFailurePercentage', frame.input, scope);
@@ -1039,8 +1055,8 @@ export class Interpreter {
         const args = state.Parameters !== undefined ? this.payload(st, frame, state.Parameters, effective, ctx()) : effective;
         inputs = (state.Branches ?? []).map(() => args);
       } else {
-        let items: Json = effective;
-        if (state.ItemsPath !== undefined) {
+        let items: Json = readItems ?? effective;
+        if (readItems === undefined && state.ItemsPath !== undefined) {
           const r = this.resolvePath(st, frame, state.ItemsPath, effective, ctx());
           if (!r.found) throw new EvaluationError(ERR.Runtime, `Invalid path '${state.ItemsPath}' : No results for path: ${normalisedPath(parsePath(state.ItemsPath))}`);
           items = r.value;
@@ -1049,6 +1065,10 @@ export class Interpreter {
         rawItems = items;
         const selector = state.ItemSelector ?? state.Parameters;
         inputs = items.map((item, i) => (selector !== undefined ? this.payload(st, frame, selector, effective, ctx({ Index: i, Value: item })) : item));
+        if (state.ItemBatcher !== undefined) {
+          inputs = await this.batch(st, frame, state, inputs, effective, undefined);
+          rawItems = inputs;
+        }
         maxConcurrency = ((await this.numberField(st, frame, state, 'MaxConcurrency', effective, undefined))) ?? 0;
         toleratedCount = await this.numberField(st, frame, state, 'ToleratedFailureCount', effective, undefined);
         toleratedPercentage = await this.numberField(st, frame, state, 'ToleratedFailurePercentage', effective, undefined);
@@ -1075,6 +1095,97 @@ export class Interpreter {
       frame.pending.nextIndex = n;
     }
     this.advanceBranches(st, frame, state);
+  }
+
+  /**
+   * A Distributed Map with an ItemReader first reads its items: an invoke
+   * effect the task runner carries out against S3 (persisted and recovered
+   * like a task); its result starts the iterations (`branches` again).
+   */
+  private async scheduleItemReader(st: Step, frame: Frame, state: StateDef, jsonata: boolean): Promise<void> {
+    const reader = isObject(state.ItemReader) ? state.ItemReader : {};
+    const config = isObject(reader.ReaderConfig) ? reader.ReaderConfig : {};
+    let args: Json;
+    let maxItems: number | undefined;
+    if (jsonata) {
+      const scope = this.jsonataScope(st, frame);
+      args = reader.Arguments !== undefined ? await evaluateTemplate(reader.Arguments, scope, 'ItemReader.Arguments') : {};
+      const max = config.MaxItems;
+      if (typeof max === 'string' && isJsonataExpression(max)) {
+        const v = await evaluateRequired(expressionText(max), scope, 'MaxItems');
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+          throw new EvaluationError(ERR.QueryEvaluationError, `The JSONata expression '${expressionText(max)}' specified for the field 'MaxItems' returned an unexpected result type. Expected 'integer', but was '${jsonTypeName(v)}' for value: ${JSON.stringify(v)}`);
+        }
+        maxItems = v;
+      } else if (typeof max === 'number') maxItems = max;
+    } else {
+      const eff = this.applyInputPath(st, frame, frame.input, state.InputPath);
+      const ctx = (): JsonObject => this.contextObject(st, frame);
+      args = reader.Parameters !== undefined ? this.payload(st, frame, reader.Parameters, eff, ctx) : {};
+      if (typeof config.MaxItems === 'number') maxItems = config.MaxItems;
+      else if (typeof config.MaxItemsPath === 'string') {
+        const r = this.resolvePath(st, frame, config.MaxItemsPath, eff, ctx);
+        if (!r.found || typeof r.value !== 'number' || !Number.isInteger(r.value)) {
+          throw new EvaluationError(ERR.Runtime, `The MaxItemsPath field refers to value "${JSON.stringify(r.found ? r.value : null)}" which is not a valid integer: ${config.MaxItemsPath}`);
+        }
+        maxItems = r.value;
+      }
+    }
+    const parameters = itemReaderRequest(args, config, maxItems) as unknown as Json;
+    const resource = typeof reader.Resource === 'string' ? reader.Resource : '';
+    const invocationId = `${st.rec.nextSeq++}`;
+    frame.pending = { kind: 'task', invocationId, resource, parameters, itemReader: true };
+    st.effects.push({ kind: 'invoke', executionArn: st.rec.executionArn, frameId: frame.id, invocationId, stateName: frame.current, resource, parameters, itemReader: true });
+  }
+
+  /**
+   * ItemBatcher: the selected items in groups, each iteration's input
+   * `{"Items": [...]}` plus `BatchInput` when given; a group closes at
+   * MaxItemsPerBatch items or before it would pass MaxInputBytesPerBatch.
+   */
+  private async batch(st: Step, frame: Frame, state: StateDef, items: Json[], input: Json, scope: JsonataScope | undefined): Promise<Json[]> {
+    const batcher = isObject(state.ItemBatcher) ? state.ItemBatcher : {};
+    const number = async (field: 'MaxItemsPerBatch' | 'MaxInputBytesPerBatch'): Promise<number | undefined> => {
+      const v = batcher[field];
+      if (typeof v === 'number') return v;
+      if (typeof v === 'string' && scope && isJsonataExpression(v)) {
+        const r = await evaluateRequired(expressionText(v), scope, field);
+        if (typeof r !== 'number') throw new EvaluationError(ERR.QueryEvaluationError, `The JSONata expression '${expressionText(v)}' specified for the field '${field}' returned an unexpected result type. Expected 'number', but was '${jsonTypeName(r)}' for value: ${JSON.stringify(r)}`);
+        return r;
+      }
+      const path = batcher[`${field}Path`];
+      if (typeof path === 'string' && !scope) {
+        const r = this.resolvePath(st, frame, path, input, () => this.contextObject(st, frame));
+        if (!r.found || typeof r.value !== 'number') throw new EvaluationError(ERR.Runtime, `The ${field}Path field refers to a value which is not a valid integer: ${path}`);
+        return r.value;
+      }
+      return undefined;
+    };
+    const maxItems = await number('MaxItemsPerBatch');
+    const maxBytes = await number('MaxInputBytesPerBatch');
+    if (maxItems === undefined && maxBytes === undefined) throw new EvaluationError(ERR.Runtime, 'An ItemBatcher needs MaxItemsPerBatch or MaxInputBytesPerBatch');
+    let batchInput: Json | undefined;
+    if (batcher.BatchInput !== undefined) {
+      batchInput = scope ? await evaluateTemplate(batcher.BatchInput, scope, 'BatchInput') : this.payload(st, frame, batcher.BatchInput, input, () => this.contextObject(st, frame));
+    }
+    const batches: Json[] = [];
+    let current: Json[] = [];
+    let bytes = 0;
+    const close = () => {
+      if (current.length === 0) return;
+      batches.push(batchInput === undefined ? { Items: current } : { BatchInput: batchInput, Items: current });
+      current = [];
+      bytes = 0;
+    };
+    for (const item of items) {
+      const size = payloadBytes(item);
+      if (current.length > 0 && maxBytes !== undefined && bytes + size > maxBytes) close();
+      current.push(item);
+      bytes += size;
+      if (maxItems !== undefined && current.length >= maxItems) close();
+    }
+    close();
+    return batches;
   }
 
   private startChild(st: Step, parent: Frame, state: StateDef, index: number, input: Json): void {

@@ -6,7 +6,8 @@
 import { createRequire } from 'node:module';
 import { installCompiledSchemaCheck } from './asl-schema.ts';
 import { DefinitionError } from './errors.ts';
-import type { Json } from './json.ts';
+import { ITEM_READER_INPUT_TYPES, type ItemReaderInputType, isGetObjectReader } from './item-reader.ts';
+import { type Json, isObject } from './json.ts';
 import type { QueryLanguage, StateDef, StateMachineDefinition, StatesBlock } from './types.ts';
 
 type AslValidator = (definition: unknown, options?: { checkPaths?: boolean; checkArn?: boolean }) => {
@@ -147,8 +148,24 @@ function compileProgram(source: string | Json): Program {
       if (s.Type === 'Map') {
         const processor = s.ItemProcessor ?? s.Iterator;
         const mode = processor?.ProcessorConfig?.Mode;
-        if (mode === 'DISTRIBUTED') problems.push(`State '${name}'${where}: distributed Map is not supported by the local runtime`);
-        if (s.ItemReader !== undefined) problems.push(`State '${name}'${where}: ItemReader is not supported by the local runtime`);
+        // A distributed Map runs its item processor inline, as an inline Map does (child executions are not separate locally).
+        const reader = s.ItemReader;
+        if (reader !== undefined) {
+          if (!isObject(reader) || !isGetObjectReader(reader.Resource)) {
+            problems.push(
+              `State '${name}'${where}: the ItemReader resource ${JSON.stringify(isObject(reader) ? reader.Resource : reader)} is not supported by the local runtime (supported: arn:aws:states:::s3:getObject with InputType JSON, JSONL or CSV)`,
+            );
+          } else {
+            const inputType = isObject(reader.ReaderConfig) ? reader.ReaderConfig.InputType : undefined;
+            if (!ITEM_READER_INPUT_TYPES.includes(inputType as ItemReaderInputType)) {
+              problems.push(`State '${name}'${where}: the ItemReader InputType ${JSON.stringify(inputType)} is not supported by the local runtime (JSON, JSONL or CSV)`);
+            }
+          }
+          if (mode !== 'DISTRIBUTED') problems.push(`State '${name}'${where}: an ItemReader needs ProcessorConfig Mode DISTRIBUTED`);
+          if (s.Items !== undefined || s.ItemsPath !== undefined) problems.push(`State '${name}'${where}: Items or ItemsPath beside an ItemReader is not supported by the local runtime`);
+        }
+        if (s.ItemBatcher !== undefined && mode !== 'DISTRIBUTED') problems.push(`State '${name}'${where}: an ItemBatcher needs ProcessorConfig Mode DISTRIBUTED`);
+        if (s.ResultWriter !== undefined) problems.push(`State '${name}'${where}: ResultWriter is not supported by the local runtime (the Map's output is the array of its iterations' outputs)`);
         visit(processor, mapKey(key, name), ` (in the processor of '${name}')`);
       }
       const lang = s.QueryLanguage ?? topLanguage;

@@ -2,7 +2,8 @@
  * Carrying out a Task's invoke effect: the resource integrations the local
  * runtime supports, with the result and error shapes Step Functions gives.
  */
-import { ERR } from './errors.ts';
+import { ERR, StatesError } from './errors.ts';
+import { type ItemReaderRequest, readItems } from './item-reader.ts';
 import { type Json, isObject } from './json.ts';
 import { type LambdaInvokeResponse, type LambdaInvoker, LambdaNotFoundError, functionNameOf } from './lambda.ts';
 import { MAX_PAYLOAD_BYTES } from './interpreter.ts';
@@ -86,6 +87,14 @@ export async function runTask(effect: InvokeEffect, env: TaskEnvironment): Promi
   const { frameId, invocationId } = effect;
   const ok = (output: Json): TaskOutcome => ({ kind: 'taskSucceeded', frameId, invocationId, output });
   const failed = (error: string, cause?: string): TaskOutcome => ({ kind: 'taskFailed', frameId, invocationId, error, ...(cause !== undefined ? { cause } : {}) });
+  if (effect.itemReader) {
+    try {
+      return ok(await readItems(effect.parameters as unknown as ItemReaderRequest));
+    } catch (err) {
+      if (err instanceof StatesError) return failed(err.error, err.causeText);
+      return failed(ERR.ItemReaderFailed, err instanceof Error ? err.message : String(err));
+    }
+  }
   const kind = parseResource(effect.resource);
   if (!kind) return failed(ERR.Runtime, `Unsupported resource '${effect.resource}'`);
   const requestId = env.newId();

@@ -122,6 +122,8 @@ export type Pending =
       deadline?: number;
       heartbeatDeadline?: number;
       heartbeatSeconds?: number;
+      /** A Distributed Map reading its items (parameters: an ItemReaderRequest); the result starts the iterations. */
+      itemReader?: true;
     }
   | { kind: 'wait'; until: number }
   | { kind: 'retry'; until: number }
@@ -204,6 +206,8 @@ export type Effect =
       resource: string;
       parameters: Json;
       taskToken?: string;
+      /** Read a Distributed Map's items (parameters: an ItemReaderRequest) instead of running a Task resource. */
+      itemReader?: true;
     }
   | { kind: 'timer'; executionArn: string; frameId: string; at: number; key: string }
   | { kind: 'finished'; executionArn: string; status: ExecutionStatus };

@@ -1,0 +1,144 @@
+import { createReadStream } from 'node:fs';
+import { basename } from 'node:path';
+import { SingleBar } from 'cli-progress';
+import { type Command, Option } from 'commander';
+import { RunIdSchema } from '../../shared/agreement.ts';
+import { ColumnMappingSchema } from '../../shared/contributions/columns.ts';
+import type { Contribution } from '../../shared/contributions/contribution.ts';
+import { validateContribution, type ValidationReport } from '../../shared/contributions/validate.ts';
+import { type Population, POPULATIONS } from '../../shared/terms.ts';
+import { mySide } from '../agreement-view.ts';
+import { Context } from '../context.ts';
+import { CliError, EXIT, usageError } from '../errors.ts';
+import { fileSize, resolvePath } from '../files.ts';
+import { indent, plural } from '../format.ts';
+import type { CliIo } from '../io.ts';
+import { postFileToSlot } from '../upload.ts';
+import { checkedAgreementId, pollMs, positiveInt, readAgreement, whoAmI } from './agreements.ts';
+
+/**
+ * contribute FILE: the account list checked locally with the validator the
+ * server runs, bad rows reported by line; then an upload slot, the file
+ * POSTed to it (with a progress bar on a terminal), and the server's report
+ * once its validation is done.
+ */
+
+type ReportLike = Pick<ValidationReport, 'verdict' | 'reason' | 'rowsRead' | 'accepted' | 'rejected' | 'rejections'> & { populations: Record<string, number> };
+
+function reportLines(file: string, report: ReportLike, whose: string): string[] {
+  const populations = POPULATIONS.map((p) => `${report.populations[p] ?? 0} ${p}`).join(', ');
+  const lines = [
+    `${whose}: ${file}: ${plural(report.rowsRead, 'row')} read, ${report.accepted} accepted (${populations}), ${report.rejected} rejected${report.verdict === 'rejected' ? ` — file rejected: ${report.reason ?? ''}` : ''}`,
+  ];
+  if (report.rejections.length > 0) {
+    lines.push(...indent(report.rejections.map((r) => `line ${r.line}: ${r.reason}`)));
+    if (report.rejected > report.rejections.length) lines.push(`  … and ${report.rejected - report.rejections.length} more`);
+  }
+  return lines;
+}
+
+function pairs(values: readonly string[], flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const value of values) {
+    const at = value.indexOf('=');
+    if (at <= 0) throw usageError(`${flag} takes KEY=VALUE, not "${value}"`);
+    out[value.slice(0, at).trim()] = value.slice(at + 1).trim();
+  }
+  return out;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+interface Options {
+  agreement: string;
+  run?: string;
+  map?: string[];
+  populationValue?: string[];
+  defaultPopulation?: Population;
+  dryRun?: boolean;
+  wait: boolean;
+  timeout: number;
+}
+
+export function registerContributeCommand(program: Command, io: CliIo): void {
+  program
+    .command('contribute <file>')
+    .description("upload your account list (CSV) to the agreement's open run: checked locally first, then uploaded, then the server's report")
+    .requiredOption('-a, --agreement <agreementId>', 'the agreement')
+    .option('--run <runId>', 'the run (default: the current one)')
+    .option('--map <field=Header>', 'which column holds a field (id, name, domain, email, population, country, owner); repeatable', collect)
+    .option('--population-value <Value=population>', 'read your own Type/Status value as customer, opportunity or prospect; repeatable', collect)
+    .addOption(new Option('--default-population <population>', 'population of rows without one (or of every row when there is no such column)').choices(POPULATIONS))
+    .option('--dry-run', 'check the file locally and stop')
+    .option('--no-wait', "upload and return without waiting for the server's report")
+    .option('--timeout <seconds>', "how long to wait for the server's report (default 300)", (value) => positiveInt(value, '--timeout'), 300)
+    .action(async (file: string, options: Options, command: Command) => {
+      const ctx = new Context(io, command);
+      const agreementId = checkedAgreementId(options.agreement);
+      if (options.run && !RunIdSchema.safeParse(options.run).success) throw usageError(`"${options.run}" is not a run id (run_...)`);
+      const parsedMapping = ColumnMappingSchema.safeParse(pairs(options.map ?? [], '--map'));
+      if (!parsedMapping.success) throw usageError(`--map: ${parsedMapping.error.issues.map((i) => (i.code === 'unrecognized_keys' ? `unknown field ${i.keys.join(', ')} (id, name, domain, email, population, country, owner)` : `${i.path.join('.')}: ${i.message}`)).join('; ')}`);
+      const columnMapping = parsedMapping.data;
+      const populationValues = pairs(options.populationValue ?? [], '--population-value');
+      for (const [value, population] of Object.entries(populationValues)) {
+        if (!(POPULATIONS as readonly string[]).includes(population)) throw usageError(`--population-value ${value}=${population}: the population must be customer, opportunity or prospect`);
+      }
+      const size = await fileSize(io.cwd, file);
+      const path = resolvePath(io.cwd, file);
+
+      const client = await ctx.client();
+      const me = await whoAmI(client);
+      let agreement = await readAgreement(client, agreementId);
+      const side = mySide(agreement, me);
+      if (!side) throw new CliError(`you are not a party to ${agreementId}`, EXIT.notFound);
+      // Both approved a moment ago: the engagement is opening the run.
+      for (const until = Date.now() + 30_000; !options.run && !agreement.currentRunId && agreement.status === 'awaiting_contributions' && Date.now() < until; ) {
+        await new Promise((resolve) => setTimeout(resolve, pollMs(io)));
+        agreement = await readAgreement(client, agreementId);
+      }
+      const runId = options.run ?? agreement.currentRunId;
+      if (!runId) throw new CliError(`${agreementId} has no run open for contributions (it is ${agreement.status}): both sides approve the terms first`, EXIT.conflict);
+
+      const reading = {
+        ...(Object.keys(columnMapping).length ? { columnMapping } : {}),
+        ...(Object.keys(populationValues).length ? { populationValues: populationValues as Record<string, Population> } : {}),
+        ...(options.defaultPopulation ? { defaultPopulation: options.defaultPopulation } : {}),
+      };
+      const local = await validateContribution(createReadStream(path), { ...reading, populations: agreement.terms.populations[side] });
+      const localLines = reportLines(file, local, 'Checked locally');
+      if (local.verdict === 'rejected' || options.dryRun) {
+        ctx.print({ agreementId, runId, local }, () => localLines);
+        if (local.verdict === 'rejected') throw new CliError(`${file} was not uploaded: ${local.reason ?? 'rejected'}`, EXIT.failed);
+        return;
+      }
+      ctx.out(localLines);
+
+      const slot = await client.call('create-upload-slot', { params: { agreementId, runId }, body: { filename: basename(file), ...reading } });
+      if (size > slot.upload.maxBytes) throw new CliError(`${file} is ${size} bytes, over the upload limit of ${slot.upload.maxBytes}`, EXIT.failed);
+      const bar = io.interactive && io.progressStream && !ctx.json ? new SingleBar({ stream: io.progressStream, format: 'Uploading [{bar}] {percentage}% {value}/{total} bytes', hideCursor: true }) : undefined;
+      bar?.start(size, 0);
+      try {
+        await postFileToSlot(slot.upload, path, size, (sent) => bar?.update(sent));
+      } finally {
+        bar?.stop();
+      }
+      const contributionId = slot.contribution.id;
+      if (!options.wait) {
+        ctx.print({ agreementId, runId, local, contribution: slot.contribution }, () => [`Uploaded as contribution ${contributionId}; the server validates it now (see accord status ${agreementId}).`], contributionId);
+        return;
+      }
+      if (!ctx.json && !ctx.quiet) ctx.note(`Uploaded as contribution ${contributionId}; waiting for the server's report…`);
+      const deadline = Date.now() + options.timeout * 1000;
+      let contribution: Contribution | undefined;
+      for (;;) {
+        const { contributions } = await client.call('list-contributions', { params: { agreementId, runId } });
+        contribution = contributions.find((c) => c.id === contributionId);
+        if (contribution && (contribution.status === 'accepted' || contribution.status === 'rejected')) break;
+        if (Date.now() > deadline) throw new CliError(`${contributionId} is uploaded but its report is not ready after ${options.timeout} s: see accord status ${agreementId}`, EXIT.timeout);
+        await new Promise((resolve) => setTimeout(resolve, pollMs(io)));
+      }
+      const report = contribution.report;
+      ctx.print({ agreementId, runId, local, contribution }, () => (report ? reportLines(file, report, `Server report for ${contributionId}`) : [`${contributionId} is ${contribution.status}.`]), contributionId);
+      if (contribution.status === 'rejected') throw new CliError(`the server rejected ${file}: ${report?.reason ?? 'see its report'}`, EXIT.failed);
+    });
+}
