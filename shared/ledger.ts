@@ -277,9 +277,15 @@ export function balancesOf(entries: readonly LedgerEntry[]): Balance[] {
   return [...balances.values()].sort((a, b) => a.currency.localeCompare(b.currency) || a.payerId.localeCompare(b.payerId) || a.payeeId.localeCompare(b.payeeId));
 }
 
-/** Entries in the order both sides see them: by booking time, then id. */
+/**
+ * Entries in the order both sides see them: by booking time; within one
+ * booking, by referral, reversals before new entries, the fee before the share.
+ */
 export function sortEntries(entries: readonly LedgerEntry[]): LedgerEntry[] {
-  return [...entries].sort((a, b) => a.bookedAt.localeCompare(b.bookedAt) || a.id.localeCompare(b.id));
+  const rank = (entry: LedgerEntry) => (entry.reversesEntryId ? 0 : 2) + LEDGER_ENTRY_KINDS.indexOf(entry.kind) / 2;
+  return [...entries].sort(
+    (a, b) => a.bookedAt.localeCompare(b.bookedAt) || a.referralId.localeCompare(b.referralId) || rank(a) - rank(b) || a.id.localeCompare(b.id),
+  );
 }
 
 export interface Period {
