@@ -220,7 +220,7 @@ export function otherPartyOf(agreement: Pick<Agreement, 'proposerId' | 'counterp
 // ---------------------------------------------------------------------------
 // Guards
 
-function requireParty(agreement: Agreement, actor: Actor, doing: string): Side {
+export function requireParty(agreement: Agreement, actor: Actor, doing: string): Side {
   if (actor.role === 'system') throw new ForbiddenError(`the system does not ${doing}: a party’s approver or admin does`);
   const side = sideOf(agreement, actor.partnerId);
   // Never say that the agreement exists to someone who is not a party to it.
@@ -235,20 +235,21 @@ function requireGoverningRole(actor: Actor, doing: string): void {
   }
 }
 
-function requireSystem(agreement: Agreement, actor: Actor, doing: string): void {
+export function requireSystem(agreement: Agreement, actor: Actor, doing: string): void {
   if (actor.role === 'system') return;
   if (!sideOf(agreement, actor.partnerId)) throw new NotFoundError(`agreement ${agreement.id} was not found`);
   throw new ForbiddenError(`only the system can ${doing}`);
 }
 
-function wrongStatus(agreement: Agreement, doing: string, allowed: string): ConflictError {
+export function wrongStatus(agreement: Agreement, doing: string, allowed: string): ConflictError {
   return new ConflictError(`the agreement is ${agreement.status}; ${doing} only ${allowed}`, {
     code: 'wrong_status',
     details: [{ path: 'status', message: `is ${agreement.status}` }],
   });
 }
 
-function next(agreement: Agreement, changes: Partial<Agreement>, now: Date): Agreement {
+/** The agreement with `changes`, its version + 1 and `updatedAt` now. */
+export function next(agreement: Agreement, changes: Partial<Agreement>, now: Date): Agreement {
   return { ...agreement, ...changes, version: agreement.version + 1, updatedAt: now.toISOString() };
 }
 
@@ -507,18 +508,26 @@ export function acceptInvitation(agreement: Agreement, actor: Actor, now: Date):
   };
 }
 
-/** The workflow opens a run for contributions: the agreement names it as its current run. */
+/**
+ * The workflow opens a run for contributions: the agreement names it as its
+ * current run. The first run opens once both approved (awaiting
+ * contributions); each next run of recurring terms opens on its date from
+ * `released`, and the agreement awaits contributions again.
+ */
 export function openRun(agreement: Agreement, runId: string, actor: Actor, now: Date): CommandResult {
   requireSystem(agreement, actor, 'open a run');
   if (agreement.currentRunId === runId) return { outcome: 'unchanged', agreement };
-  if (agreement.status !== 'awaiting_contributions') throw wrongStatus(agreement, 'a run can open', 'while it awaits contributions');
+  const recurring = agreement.status === 'released' && isOpen(agreement);
+  if (agreement.status !== 'awaiting_contributions' && !recurring) {
+    throw wrongStatus(agreement, 'a run can open', 'while it awaits contributions, or when released and recurring');
+  }
   return {
     outcome: 'changed',
-    agreement: next(agreement, { currentRunId: runId }, now),
+    agreement: next(agreement, { currentRunId: runId, status: 'awaiting_contributions' }, now),
     audit: {
       action: 'run_opened',
       statusBefore: agreement.status,
-      statusAfter: agreement.status,
+      statusAfter: 'awaiting_contributions',
       termsVersion: agreement.terms.version,
       termsHash: agreement.terms.hash,
       details: { runId },

@@ -34,8 +34,12 @@ export const NOTIFICATION_TYPES = [
   'contribution.rejected',
   'run.lapsed',
   'results.approval_needed',
-  'results.ready',
+  'results.approval_reminder',
+  'results.approved_by_partner',
+  'results.released',
   'results.withheld',
+  'results.match_flagged',
+  'results.expired',
   'referral.proposed',
   'referral.accepted',
   'referral.declined',
@@ -171,13 +175,29 @@ const TEXTS: Record<NotificationType, (f: NotificationFacts, agreement: string) 
     subject: `Approval needed: results of ${a}`,
     text: `The matching of ${a} is done. Both sides must approve the results before either sees them; an approver or admin of your company can approve or decline.`,
   }),
-  'results.ready': (f, a) => ({
-    subject: `Results of ${a} are ready`,
-    text: `Both sides approved the results of ${a}. Your view of the overlap with ${f.counterpartyName ?? 'your partner'} is ready, as the terms allow.`,
+  'results.approval_reminder': (f, a) => ({
+    subject: `Reminder: the results of ${a} wait for your approval${f.deadline ? ` until ${f.deadline}` : ''}`,
+    text: `Your company has not yet approved the results of ${a}. Preview what each side will see and approve or decline${f.deadline ? ` by ${f.deadline}` : ''}; without both approvals by the deadline the results are withheld and nothing is released.`,
+  }),
+  'results.approved_by_partner': (f, a) => ({
+    subject: `${f.counterpartyName ?? 'Your partner'} approved the results of ${a}`,
+    text: `${f.counterpartyName ?? 'Your partner'} approved the results of ${a}. They are released as soon as your company approves the same results too.`,
+  }),
+  'results.released': (f, a) => ({
+    subject: `Results of ${a} are released`,
+    text: `Both sides approved the results of ${a}. Your view of the overlap with ${f.counterpartyName ?? 'your partner'} is ready, as the terms allow${f.deadline ? `, until ${f.deadline}` : ''}.`,
   }),
   'results.withheld': (f, a) => ({
     subject: `Results of ${a} were withheld`,
-    text: `The results of ${a} were declined and will not be released.${f.reason ? ` Reason given: ${f.reason}` : ''}`,
+    text: `The results of ${a} were withheld: nothing is released, and they are deleted.${f.reason ? ` Why: ${f.reason}` : ''}`,
+  }),
+  'results.match_flagged': (f, a) => ({
+    subject: `A match of ${a} was flagged as wrong`,
+    text: `${f.counterpartyName ?? 'Your partner'} flagged a released match of ${a} as wrong${f.reason ? `: ${f.reason}` : ''}. The pair is left out of later runs.`,
+  }),
+  'results.expired': (_f, a) => ({
+    subject: `Results of ${a} expired`,
+    text: `The results of a run of ${a} reached the end of their retention under the terms and were deleted.`,
   }),
   'referral.proposed': (f, a) => ({
     subject: `${f.counterpartyName ?? 'Your partner'} registered a referral under ${a}`,

@@ -1,8 +1,12 @@
 import { z } from 'zod';
 import { AgreementIdSchema, RunIdSchema } from './agreement.ts';
-import { SHA256_HASH_PATTERN } from './canonical-json.ts';
+import { canonicalHash, SHA256_HASH_PATTERN, type Sha256Hash } from './canonical-json.ts';
+import { overlapKeysOf } from './flags.ts';
 import { idPattern } from './ids.ts';
-import { PopulationSchema, SideSchema, VisibilityLevelSchema } from './terms.ts';
+import type { MatchPair } from './matching/matcher.ts';
+import { type MatchedAccountRow, matchIdOf } from './results-objects.ts';
+import { otherSide, type Population, POPULATIONS, PopulationSchema, ruleOfEngagement, type Side, SideSchema, type Terms, VisibilityLevelSchema } from './terms.ts';
+import { effectiveVisibilityMatrix, VISIBILITY_RANK } from './visibility.ts';
 
 /**
  * What each party sees of a run's results, and how it approves them. The
@@ -209,3 +213,280 @@ export const FlagSchema = z
   })
   .meta({ id: 'Flag', description: 'a released match flagged as wrong by one side: left out of later runs of the agreement' });
 export type Flag = z.output<typeof FlagSchema>;
+
+// ---------------------------------------------------------------------------
+// The result hash
+
+export interface ResultObjectsDigests {
+  /** Hex SHA-256 of the bytes of pairs.jsonl. */
+  pairs: string;
+  /** Hex SHA-256 of the bytes of accounts-proposer.jsonl and accounts-counterparty.jsonl. */
+  accounts: Record<Side, string>;
+}
+
+/**
+ * What both parties approve: `sha256:` + hex SHA-256 of the canonical JSON
+ * (RFC 8785) of `{"format": "accord-results/1", "termsHash", "pairs",
+ * "accounts": {"proposer", "counterparty"}}` where the last three are the hex
+ * SHA-256 of the run's results objects' bytes. Any change to a pair, to a
+ * matched row or to the terms changes it; the view of each side is a pure
+ * function of these, so approving the hash approves both views.
+ */
+export function resultHashOf(termsHash: string, digests: ResultObjectsDigests): Sha256Hash {
+  return canonicalHash({ format: 'accord-results/1', termsHash, pairs: digests.pairs, accounts: digests.accounts });
+}
+
+// ---------------------------------------------------------------------------
+// Views
+
+export interface ResultsInput {
+  agreementId: string;
+  runId: string;
+  terms: Terms;
+  /** As the matcher wrote them: `a` holds the proposer's refs, `b` the counterparty's. */
+  pairs: readonly MatchPair[];
+  /** Each side's matched rows by ref. */
+  accounts: Record<Side, ReadonlyMap<string, MatchedAccountRow>>;
+  flags: readonly Pick<Flag, 'matchId' | 'side' | 'reason' | 'at'>[];
+  /**
+   * The overlap keys (shared/flags.ts) of the previous released run's pairs;
+   * undefined when there is none, and then every match is new.
+   */
+  previousKeys: ReadonlySet<string> | undefined;
+  status: ResultsView['status'];
+  resultHash: string;
+  releasedAt?: string | undefined;
+  expiresAt?: string | undefined;
+}
+
+/** A matched row that a results object should hold but does not: the objects disagree, a bug. */
+export class ResultsInconsistentError extends Error {
+  override name = 'ResultsInconsistentError';
+}
+
+function rowOf(input: ResultsInput, side: Side, ref: string): MatchedAccountRow {
+  const row = input.accounts[side].get(ref);
+  if (!row) throw new ResultsInconsistentError(`run ${input.runId}: ${side} row ${ref} of a pair is not among the matched accounts`);
+  return row;
+}
+
+function ownRow(row: MatchedAccountRow): OwnMatchedRow {
+  return {
+    ref: row.ref,
+    line: row.line,
+    name: row.name,
+    ...(row.website !== undefined ? { website: row.website } : {}),
+    ...(row.domain !== undefined ? { domain: row.domain } : {}),
+    population: row.population,
+    fields: { ...row.fields },
+  };
+}
+
+/** Name, domain and exactly the named fields: nothing else of the row leaves. */
+function visibleAccount(row: MatchedAccountRow, fields: readonly string[]): VisibleAccount {
+  const shown: Record<string, string> = {};
+  for (const field of fields) {
+    const value = row.fields[field];
+    if (value !== undefined) shown[field] = value;
+  }
+  return { name: row.name, ...(row.domain !== undefined ? { domain: row.domain } : {}), fields: shown };
+}
+
+interface Oriented {
+  pair: MatchPair;
+  matchId: string;
+  mine: Population;
+  theirs: Population;
+  myRefs: readonly string[];
+  theirRefs: readonly string[];
+}
+
+function orient(runId: string, side: Side, pair: MatchPair): Oriented {
+  const mineIsA = side === 'proposer';
+  return {
+    pair,
+    matchId: matchIdOf(runId, pair),
+    mine: mineIsA ? pair.cell[0] : pair.cell[1],
+    theirs: mineIsA ? pair.cell[1] : pair.cell[0],
+    myRefs: mineIsA ? pair.a : pair.b,
+    theirRefs: mineIsA ? pair.b : pair.a,
+  };
+}
+
+function isNewPair(pair: MatchPair, previousKeys: ReadonlySet<string> | undefined): boolean {
+  return previousKeys === undefined || !overlapKeysOf(pair).some((key) => previousKeys.has(key));
+}
+
+/**
+ * What `side` sees of the run: each of the nine cells with its effective
+ * level after give-to-get, its rule of engagement from `side`'s point of view
+ * and its count (null when hidden); the matches of the cells at level
+ * `accounts` only, with `side`'s own rows and the other side's rows reduced
+ * to name, domain and the fields the cell names. A count-only cell carries no
+ * match and no row, not even `side`'s own (knowing which of my accounts sit
+ * in a cell would tell me the other side's accounts); a hidden cell carries
+ * nothing. Accounts of the other side that are in no pair are not an input,
+ * so they cannot appear.
+ */
+export function buildView(input: ResultsInput, side: Side): ResultsView {
+  const other = otherSide(side);
+  const matrix = effectiveVisibilityMatrix(input.terms, side);
+  const counts = new Map<string, number>();
+  const oriented = input.pairs.map((pair) => orient(input.runId, side, pair));
+  for (const match of oriented) counts.set(`${match.mine}/${match.theirs}`, (counts.get(`${match.mine}/${match.theirs}`) ?? 0) + 1);
+
+  const cells: CellView[] = [];
+  const nineBox = {} as Record<Population, Record<Population, number | null>>;
+  for (const mine of POPULATIONS) {
+    nineBox[mine] = {} as Record<Population, number | null>;
+    for (const theirs of POPULATIONS) {
+      const visibility = matrix[mine][theirs];
+      const count = visibility.level === 'hidden' ? null : (counts.get(`${mine}/${theirs}`) ?? 0);
+      nineBox[mine][theirs] = count;
+      cells.push({
+        mine,
+        theirs,
+        level: visibility.level,
+        fields: [...visibility.fields],
+        ...(visibility.limitedBy ? { limitedBy: visibility.limitedBy } : {}),
+        count,
+        rule: ruleOfEngagement(input.terms, side, mine, theirs),
+      });
+    }
+  }
+
+  const flagsByMatch = new Map<string, Pick<Flag, 'side' | 'reason' | 'at'>[]>();
+  for (const flag of input.flags) flagsByMatch.set(flag.matchId, [...(flagsByMatch.get(flag.matchId) ?? []), flag]);
+
+  const matches: MatchView[] = [];
+  for (const match of oriented) {
+    const visibility = matrix[match.mine][match.theirs];
+    if (visibility.level !== 'accounts') continue;
+    const flags = (flagsByMatch.get(match.matchId) ?? []).map((flag) => ({ by: flag.side === side ? ('me' as const) : ('them' as const), reason: flag.reason, at: flag.at }));
+    matches.push({
+      matchId: match.matchId,
+      cell: { mine: match.mine, theirs: match.theirs },
+      method: match.pair.method,
+      score: match.pair.score,
+      isNew: isNewPair(match.pair, input.previousKeys),
+      flagged: flags.length > 0,
+      flags,
+      mine: match.myRefs.map((ref) => ownRow(rowOf(input, side, ref))),
+      theirs: match.theirRefs.map((ref) => visibleAccount(rowOf(input, other, ref), visibility.fields)),
+    });
+  }
+
+  return {
+    agreementId: input.agreementId,
+    runId: input.runId,
+    side,
+    status: input.status,
+    resultHash: input.resultHash,
+    releasedAt: input.releasedAt ?? null,
+    expiresAt: input.expiresAt ?? null,
+    nineBox,
+    cells,
+    matches,
+    newCount: matches.filter((match) => match.isNew).length,
+    flaggedCount: matches.filter((match) => match.flagged).length,
+  };
+}
+
+/**
+ * What the other side will see of `side`'s accounts, for `side`'s preview.
+ * Under give-to-get it mirrors `side`'s own view. Under asymmetric terms the
+ * other side may see more of `side` than `side` sees of it; the preview then
+ * names the level and fields the other side gets but does not show `side`
+ * counts or rows its own level of the cell hides (they would tell it which of
+ * its accounts the other side has, and as what).
+ */
+export function seenOfMe(input: ResultsInput, side: Side): SeenOfMe {
+  const other = otherSide(side);
+  const mineMatrix = effectiveVisibilityMatrix(input.terms, side);
+  const theirMatrix = effectiveVisibilityMatrix(input.terms, other);
+  const oriented = input.pairs.map((pair) => orient(input.runId, side, pair));
+  const cells: SeenOfMe['cells'] = [];
+  for (const mine of POPULATIONS) {
+    for (const theirs of POPULATIONS) {
+      const theirLevel = theirMatrix[theirs][mine];
+      const myLevel = mineMatrix[mine][theirs];
+      const shownInPreview = VISIBILITY_RANK[myLevel.level] >= VISIBILITY_RANK[theirLevel.level];
+      const countable = theirLevel.level !== 'hidden' && VISIBILITY_RANK[myLevel.level] >= VISIBILITY_RANK.count;
+      cells.push({
+        mine,
+        theirs,
+        level: theirLevel.level,
+        fields: [...theirLevel.fields],
+        count: countable ? oriented.filter((match) => match.mine === mine && match.theirs === theirs).length : null,
+        shownInPreview,
+      });
+    }
+  }
+  const matches = oriented
+    .filter((match) => theirMatrix[match.theirs][match.mine].level === 'accounts' && mineMatrix[match.mine][match.theirs].level === 'accounts')
+    .map((match) => ({
+      matchId: match.matchId,
+      cell: { mine: match.mine, theirs: match.theirs },
+      accounts: match.myRefs.map((ref) => visibleAccount(rowOf(input, side, ref), theirMatrix[match.theirs][match.mine].fields)),
+    }));
+  return { side: other, cells, matches };
+}
+
+// ---------------------------------------------------------------------------
+// CSV export
+
+/** Characters that make a spreadsheet read a cell as a formula (or that hide one). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * One CSV field, safe to open in a spreadsheet: a value starting with = + - @,
+ * a tab or a carriage return is prefixed with ' (OWASP's advice against
+ * formula injection) and quoted; any value with a comma, quote or line break
+ * is quoted with its quotes doubled (RFC 4180).
+ */
+export function csvField(value: string | number | boolean | null | undefined): string {
+  if (value === null || value === undefined) return '';
+  let text = String(value);
+  const formula = FORMULA_START.test(text);
+  if (formula) text = `'${text}`;
+  return formula || /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/**
+ * The view as CSV (RFC 4180, CRLF): one line per visible account of the other
+ * side, with the match, its cell and your refs; one line per count-only cell
+ * with its count. Hidden cells have no line. The extra-field columns are the
+ * union of the fields the cells name, sorted.
+ */
+export function viewToCsv(view: ResultsView): string {
+  const extra = [...new Set(view.cells.flatMap((cell) => cell.fields))].sort();
+  const header = ['my_population', 'their_population', 'level', 'count', 'match_id', 'method', 'score', 'is_new', 'flagged', 'my_refs', 'my_names', 'their_name', 'their_domain', ...extra];
+  const lines: (string | number | boolean | null | undefined)[][] = [header];
+  for (const cell of view.cells) {
+    if (cell.level === 'count') lines.push([cell.mine, cell.theirs, cell.level, cell.count, '', '', '', '', '', '', '', '', '', ...extra.map(() => '')]);
+  }
+  for (const match of view.matches) {
+    const cell = view.cells.find((candidate) => candidate.mine === match.cell.mine && candidate.theirs === match.cell.theirs);
+    const myRefs = match.mine.map((row) => row.ref).join(' ');
+    const myNames = match.mine.map((row) => row.name).join('; ');
+    for (const account of match.theirs) {
+      lines.push([
+        match.cell.mine,
+        match.cell.theirs,
+        'accounts',
+        cell?.count,
+        match.matchId,
+        match.method,
+        match.score,
+        match.isNew,
+        match.flagged,
+        myRefs,
+        myNames,
+        account.name,
+        account.domain,
+        ...extra.map((field) => account.fields[field] ?? ''),
+      ]);
+    }
+  }
+  return lines.map((line) => `${line.map(csvField).join(',')}\r\n`).join('');
+}

@@ -13,8 +13,29 @@ const DAY_MS = 86_400_000;
 /** Approvers hear of a missing contribution this long before the deadline. */
 export const ESCALATION_BEFORE_DEADLINE_MS = 2 * DAY_MS;
 
-export const RUN_STATUSES = ['open', 'contributed', 'lapsed', 'matched'] as const;
+/** open → (lapsed | matched); matched → released | withheld; released → expired once its results are deleted. */
+export const RUN_STATUSES = ['open', 'contributed', 'lapsed', 'matched', 'released', 'withheld', 'expired'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
+
+const Approval = z.object({ partnerId: z.string(), keyId: z.string(), resultHash: z.string(), at: z.iso.datetime() });
+
+export const ReleaseSchema = z.object({
+  readyAt: z.iso.datetime().describe('when the results awaited approval'),
+  deadline: z.iso.datetime().describe('without both approvals by then, the results are withheld'),
+  reminderTimes: z.array(z.iso.datetime()),
+  remindersSent: z.array(z.iso.datetime()),
+  approvals: z.partialRecord(SideSchema, Approval),
+  /** The previous released run of the agreement, whose matches decide what is new. */
+  previousRunId: z.string().optional(),
+  releasedAt: z.iso.datetime().optional(),
+  expiresAt: z.iso.datetime().optional().describe('releasedAt + the terms’ resultsKeptDays'),
+  withheld: z
+    .object({ at: z.iso.datetime(), because: z.enum(['declined', 'deadline']), by: SideSchema.optional(), reason: z.string().optional() })
+    .optional(),
+  resultsDeleted: z.object({ at: z.iso.datetime(), because: z.enum(['expired', 'withheld', 'agreement_ended']) }).optional(),
+  flaggedCount: z.int().min(0).describe('matches of this run flagged as wrong (a quality figure)'),
+});
+export type Release = z.output<typeof ReleaseSchema>;
 
 export const RunSchema = z
   .object({
@@ -22,6 +43,8 @@ export const RunSchema = z
     agreementId: z.string(),
     /** The workflow execution that opened the run: opening it again from a retried step finds this run. */
     executionName: z.string(),
+    /** 1 for the first run of the agreement, + 1 for each recurring run; absent on runs opened before recurrence existed (1). */
+    sequence: z.int().min(1).optional(),
     status: z.enum(RUN_STATUSES),
     version: z.int().min(1).describe('optimistic-locking counter: + 1 on every change'),
     openedAt: z.iso.datetime(),
@@ -37,10 +60,14 @@ export const RunSchema = z
         nineBox: z.record(z.string(), z.record(z.string(), z.int())).describe("from the proposer's side: rows are the proposer's populations"),
         rows: z.object({ proposer: z.int(), counterparty: z.int() }).describe('accepted rows read into the matcher'),
         accounts: z.object({ proposer: z.int(), counterparty: z.int() }).describe('accounts after de-duplication'),
+        matchedRows: z.object({ proposer: z.int(), counterparty: z.int() }).optional().describe('rows of each side that are part of a pair: the lines of accounts-{side}.jsonl'),
+        shards: z.int().optional().describe('shards of the Distributed Map that matched the run; absent when one task matched it'),
         resultsKey: z.string().describe('the pairs as JSON Lines in the results bucket'),
         matchedAt: z.iso.datetime(),
+        resultHash: z.string().optional().describe('what both parties approve: shared/results.ts resultHashOf'),
       })
       .optional(),
+    release: ReleaseSchema.optional().describe('the approval and release of the results, once matched'),
     contributions: z.partialRecord(
       SideSchema,
       z.object({ acceptedAt: z.iso.datetime(), contributionId: z.string(), createdAt: z.iso.datetime().optional().describe('when its upload slot was made: the newest counts') }),
@@ -51,7 +78,7 @@ export type Run = z.output<typeof RunSchema>;
 
 export function openRunSchedule(
   terms: Pick<Terms, 'schedule'>,
-  ids: { runId: string; agreementId: string; executionName: string },
+  ids: { runId: string; agreementId: string; executionName: string; sequence?: number },
   now: Date,
 ): Run {
   const opened = now.getTime();
@@ -61,6 +88,7 @@ export function openRunSchedule(
     id: ids.runId,
     agreementId: ids.agreementId,
     executionName: ids.executionName,
+    sequence: ids.sequence ?? 1,
     status: 'open',
     version: 1,
     openedAt: now.toISOString(),

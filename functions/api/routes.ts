@@ -12,6 +12,7 @@ import {
 import { AuditEventSchema } from '../../shared/audit-chain.ts';
 import { ContributionSchema, UploadSlotRequestSchema, UploadSlotSchema } from '../../shared/contributions/contribution.ts';
 import { RunViewSchema } from '../../shared/run.ts';
+import { RESULTS_ROUTES } from './results-routes.ts';
 import { REFERRAL_ROUTES } from './referral-routes.ts';
 import {
   DeadLetterListSchema,
@@ -354,6 +355,7 @@ export const ROUTES = [
     auth: ['admin'],
     responses: [{ status: 200, description: 'the dead letters', schema: DeadLetterListSchema }],
   },
+  ...RESULTS_ROUTES,
   ...REFERRAL_ROUTES,
 ] as const satisfies readonly RouteDefinition[];
 

@@ -37,9 +37,9 @@ export interface ApiRequest<R> {
 export interface ApiResponse {
   status: number;
   body?: unknown;
-  headers?: Record<string, string>;
-  /** A body sent as it is instead of as JSON (a CSV export); `headers` names its content-type. */
+  /** A body sent as is instead of `body` as JSON (e.g. CSV); say its content-type in `headers`. */
   text?: string;
+  headers?: Record<string, string>;
 }
 
 type Event = APIGatewayProxyEventV2;

@@ -3,12 +3,13 @@ import type { NotificationType } from '../../shared/notifications.ts';
 import type { Caller } from '../store/partner-store.ts';
 import { actorOf, runAgreementCommand } from './agreement-commands.ts';
 import { announce } from './announcements.ts';
-import { stopEngagement } from './workflow.ts';
+import { startResultsPurge, stopEngagement } from './workflow.ts';
 
 /**
  * A party ends the agreement (decline, withdraw): the command, the other
- * party told in the same transaction, and the engagement stopped wherever it
- * waits (again on a retry: stopping a stopped execution is harmless).
+ * party told in the same transaction, the engagement stopped wherever it
+ * waits (again on a retry: stopping a stopped execution is harmless), and the
+ * results of its runs deleted.
  */
 export async function endAgreement(
   agreementId: string,
@@ -24,5 +25,7 @@ export async function endAgreement(
       announce(notification, [otherPartyOf(after, caller.partnerId)], { agreementId: after.id, ...(body.reason ? { reason: body.reason } : {}) }, now, [after.id]),
   });
   await stopEngagement(agreement.id, `${agreement.status} by ${caller.partnerId}`);
+  // Whatever was matched or released goes: results and kept uploads of every run.
+  if (agreement.currentRunId) await startResultsPurge(agreement.id);
   return agreement;
 }

@@ -1,6 +1,7 @@
 import { ENV } from '../../infra/definitions.ts';
 import { DynamoAgreementStore } from '../store/agreement-store.ts';
 import { DynamoContributionStore } from '../store/contribution-store.ts';
+import { DynamoFlagStore } from '../store/flag-store.ts';
 import { DynamoPartnerStore, type PartnerStore } from '../store/partner-store.ts';
 import { DynamoReferralStore } from '../store/referral-store.ts';
 import { dynamodb } from './clients.ts';
@@ -26,6 +27,13 @@ let contributions: DynamoContributionStore | undefined;
 export function contributionStore(): DynamoContributionStore {
   contributions ??= new DynamoContributionStore(dynamodb, requireEnv(ENV.tableName));
   return contributions;
+}
+
+let flags: DynamoFlagStore | undefined;
+
+export function flagStore(): DynamoFlagStore {
+  flags ??= new DynamoFlagStore(dynamodb, requireEnv(ENV.tableName));
+  return flags;
 }
 
 let referrals: DynamoReferralStore | undefined;

@@ -162,7 +162,7 @@ export function runUpdate(tableName: string, run: Run, expectedVersion: number):
   };
 }
 
-export type WaitingFor = 'approvals' | 'contributions';
+export type WaitingFor = 'approvals' | 'contributions' | 'results';
 
 function toStored(item: Record<string, unknown>): StoredAgreement {
   const { auditHead, taskTokens, ...rest } = item;
@@ -228,8 +228,9 @@ export class DynamoAgreementStore {
     return RunSchema.parse(run);
   }
 
-  /** Every run of the agreement, in id order. */
+  /** Every run of the agreement, oldest first (by sequence, then opening time). */
   async listRuns(agreementId: string): Promise<Run[]> {
+    const { pk, skPrefix } = keys.runsPrefix(agreementId);
     const runs: Run[] = [];
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
@@ -237,7 +238,7 @@ export class DynamoAgreementStore {
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': keys.agreement(agreementId).pk, ':prefix': 'RUN#' },
+          ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
           ConsistentRead: true,
           ExclusiveStartKey,
         }),
@@ -245,7 +246,7 @@ export class DynamoAgreementStore {
       for (const { pk: _pk, sk: _sk, entity: _entity, ...run } of page.Items ?? []) runs.push(RunSchema.parse(run));
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
-    return runs;
+    return runs.sort((a, b) => (a.sequence ?? 1) - (b.sequence ?? 1) || a.openedAt.localeCompare(b.openedAt));
   }
 
   /** Writes a changed run; StaleAgreementError when another change to it came first. */

@@ -12,6 +12,7 @@
  * | agreement         | AGREEMENT#<id>         | AGREEMENT             |
  * | agreement of a partner | PARTNER#<partnerId> | AGREEMENT#<id>      |
  * | run               | AGREEMENT#<id>         | RUN#<runId>           |
+ * | flag on a match   | AGREEMENT#<id>         | FLAG#<runId>#<matchId>#<side> |
  * | workflow wait     | AGREEMENT#<id>         | WAIT#<what>           |
  * | contribution      | AGREEMENT#<id>         | CONTRIB#<runId>#<ctbId> |
  * | audit event       | AGREEMENT#<id>         | AUDIT#<seq, 10 digits>|
@@ -41,6 +42,9 @@ export const keys = {
   auditEvent: (agreementId: string, seq: number): ItemKey => ({ pk: `AGREEMENT#${agreementId}`, sk: `AUDIT#${String(seq).padStart(10, '0')}` }),
   auditEventsPrefix: (agreementId: string) => ({ pk: `AGREEMENT#${agreementId}`, skPrefix: 'AUDIT#' }),
   run: (agreementId: string, runId: string): ItemKey => ({ pk: `AGREEMENT#${agreementId}`, sk: `RUN#${runId}` }),
+  runsPrefix: (agreementId: string) => ({ pk: `AGREEMENT#${agreementId}`, skPrefix: 'RUN#' }),
+  flag: (agreementId: string, runId: string, matchId: string, side: string): ItemKey => ({ pk: `AGREEMENT#${agreementId}`, sk: `FLAG#${runId}#${matchId}#${side}` }),
+  flagsPrefix: (agreementId: string) => ({ pk: `AGREEMENT#${agreementId}`, skPrefix: 'FLAG#' }),
   contribution: (agreementId: string, runId: string, contributionId: string): ItemKey => ({ pk: `AGREEMENT#${agreementId}`, sk: `CONTRIB#${runId}#${contributionId}` }),
   contributionsOfRunPrefix: (agreementId: string, runId: string) => ({ pk: `AGREEMENT#${agreementId}`, skPrefix: `CONTRIB#${runId}#` }),
   /** The task token of the workflow step waiting on this agreement for `what` (approvals, contributions). */
@@ -83,6 +87,7 @@ export const ENTITY = {
   auditEvent: 'audit-event',
   invitation: 'invitation',
   run: 'run',
+  flag: 'flag',
   contribution: 'contribution',
   wait: 'wait',
   outbox: 'outbox',

@@ -5,7 +5,7 @@ import { answerWait } from '../lib/workflow.ts';
 import { parseTaskInput, TaskInputSchema } from './task-input.ts';
 
 const InputSchema = TaskInputSchema.extend({
-  waitingFor: z.enum(['approvals', 'contributions']),
+  waitingFor: z.enum(['approvals', 'contributions', 'results']),
   taskToken: z.string().min(1),
 });
 
@@ -26,6 +26,10 @@ export const handler = async (event: unknown): Promise<{ waiting: true }> => {
   if (input.waitingFor === 'contributions' && input.runId) {
     const run = await store.getRun(input.agreementId, input.runId);
     if (run && missingSides(run).length === 0) await answerWait(input.agreementId, 'contributions', { outcome: 'contributed' });
+  }
+  if (input.waitingFor === 'results' && input.runId) {
+    const run = await store.getRun(input.agreementId, input.runId);
+    if (run && (run.status === 'released' || run.status === 'withheld')) await answerWait(input.agreementId, 'results', { outcome: run.status });
   }
   return { waiting: true };
 };

@@ -12,7 +12,7 @@ import { parseTaskInput, secondsUntil, TaskInputSchema } from './task-input.ts';
 
 const InputSchema = TaskInputSchema.extend({ executionName: z.string().min(1) });
 
-/** Opens the run of this execution (once: a retry finds it) and says when to look at it next. */
+/** Opens the run of this execution (once: a retry finds it) and says when to look at it next; each next run of recurring terms has its own execution. */
 export const handler = async (event: unknown): Promise<{ runId: string; nextCheckSeconds: number }> => {
   const input = parseTaskInput(InputSchema, event);
   const store = agreementStore();
@@ -22,7 +22,9 @@ export const handler = async (event: unknown): Promise<{ runId: string; nextChec
   const existing = stored.agreement.currentRunId ? await store.getRun(input.agreementId, stored.agreement.currentRunId) : undefined;
   let run = existing?.executionName === input.executionName ? existing : undefined;
   if (!run) {
-    const opened = openRunSchedule(termsOf(stored.agreement.terms), { runId: newId('run'), agreementId: input.agreementId, executionName: input.executionName }, input.now);
+    // A recurring agreement's next run follows the current one (a new execution per run).
+    const sequence = existing ? (existing.sequence ?? 1) + 1 : 1;
+    const opened = openRunSchedule(termsOf(stored.agreement.terms), { runId: newId('run'), agreementId: input.agreementId, executionName: input.executionName, sequence }, input.now);
     const { agreement } = stored;
     await runAgreementCommand(input.agreementId, SYSTEM_ACTOR, (current, actor, now) => openRun(current, opened.id, actor, now), {
       now: input.now,

@@ -117,6 +117,7 @@ export class ApiConstruct extends Construct {
       const access = tableAccessOfRoute(route);
       if (access !== 'none') fn.bindTable(storage, access);
       if (route.signsUploads) fn.bindBucket(storage, 'uploads', 'upload', 'contributions/');
+      if (route.readsResults) fn.bindBucket(storage, 'results', 'read', 'results/');
       this.httpApi.addRoutes({
         path: route.path,
         methods: [HttpMethod[route.method]],

@@ -192,6 +192,24 @@ export class StorageConstruct extends Construct {
     if (access !== 'read') grants.push(this.key.grant(grantee, ...KMS_ENCRYPT_ACTIONS));
     return combine(grants);
   }
+
+  /**
+   * Lets `grantee` delete objects for good under `keyPrefix`: list every
+   * version and delete marker there (ListBucketVersions, and ListBucket for
+   * endpoints without versions), and delete any of them by version id.
+   */
+  grantPurge(grantee: IGrantable, role: BucketRole, keyPrefix: string): Grant {
+    const bucket = this.buckets[role];
+    return combine([
+      Grant.addToPrincipal({
+        grantee,
+        actions: ['s3:ListBucket', 's3:ListBucketVersions'],
+        resourceArns: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${keyPrefix}*`] } },
+      }),
+      Grant.addToPrincipal({ grantee, actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'], resourceArns: [bucket.arnForObjects(`${keyPrefix}*`)] }),
+    ]);
+  }
 }
 
 function combine([first, ...rest]: Grant[]): Grant {

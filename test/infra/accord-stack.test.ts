@@ -176,8 +176,8 @@ describe('the buckets', () => {
 describe('the functions', () => {
   it('all run Node.js 22 on arm64 with active tracing and their own retained-for-a-while log group', () => {
     const functions = ofType('AWS::Lambda::Function');
-    // One per route, the $default route, the notification dispatcher, the five engagement tasks and the upload validator.
-    expect(functions).toHaveLength(ROUTES.length + 2 + 5 + 1);
+    // One per route, the $default route, the notification dispatcher, the thirteen engagement tasks and the upload validator.
+    expect(functions).toHaveLength(ROUTES.length + 2 + 13 + 1);
     for (const [id, fn] of functions) {
       expect(fn.Properties, id).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -281,22 +281,59 @@ describe('least privilege of the API functions', () => {
     expect((fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables).not.toHaveProperty(ENV.tableName);
   });
 
-  it('gives bucket access only to the upload-slot signer, the upload validator and the matcher, each only what it needs', () => {
+  it('gives bucket access only to the functions that need it, each only what it needs', () => {
     const byRole = new Map<string, string[]>();
     for (const [, policy] of ofType('AWS::IAM::Policy')) {
       const role = /"Ref":"(\w+?)Role[0-9A-F]{8}"/.exec(JSON.stringify(policy.Properties.Roles))?.[1] ?? 'unknown';
       for (const st of (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement) {
         const s3Actions = actionsOf(st).filter((a) => a.startsWith('s3:'));
         if (s3Actions.length === 0) continue;
-        expect(JSON.stringify(st.Resource)).toMatch(/\/(contributions|results)\/\*/);
-        byRole.set(role, [...(byRole.get(role) ?? []), ...s3Actions.map((a) => `${a} ${JSON.stringify(st.Resource).includes('/results/') ? 'results' : 'contributions'}`)]);
+        const resource = JSON.stringify(st.Resource);
+        const condition = JSON.stringify((st as { Condition?: unknown }).Condition ?? {});
+        // Objects under a prefix, or listing the bucket only under a prefix.
+        if (s3Actions.every((a) => a.startsWith('s3:List'))) expect(condition).toMatch(/"s3:prefix":\["(contributions|results)\/\*"\]/);
+        else expect(resource).toMatch(/\/(contributions|results)\/\*/);
+        const where = resource.includes('/results/') || condition.includes('results/') ? 'results' : 'contributions';
+        byRole.set(role, [...(byRole.get(role) ?? []), ...s3Actions.map((a) => `${a} ${where}`)]);
       }
     }
-    expect([...byRole.keys()].sort()).toEqual(['ApiCreateUploadSlot', 'ContributionsContributionUploaded', 'EngagementMatchRunFunction']);
+    expect([...byRole.keys()].sort()).toEqual(
+      [
+        'ApiCreateUploadSlot',
+        'ApiFlagMatch',
+        'ApiGetResults',
+        'ApiPreviewResults',
+        'ContributionsContributionUploaded',
+        'EngagementDeleteResultsFunction',
+        'EngagementMatchingMatchBlocksFunction',
+        'EngagementMatchingMatchMergeFunction',
+        'EngagementMatchingMatchPartitionFunction',
+        'EngagementMatchingMatchPrepareFunction',
+        'EngagementMatchingMatchRunFunction',
+        'EngagementMatchingMatchShardFunction',
+        'EngagementOpenResultApprovalFunction',
+        'EngagementStateMachine',
+      ].sort(),
+    );
     expect(byRole.get('ApiCreateUploadSlot')).toEqual(['s3:PutObject contributions']);
     expect(byRole.get('ContributionsContributionUploaded')?.every((a) => a.startsWith('s3:Get') && a.endsWith('contributions'))).toBe(true);
-    expect(byRole.get('EngagementMatchRunFunction')).toEqual(expect.arrayContaining(['s3:GetObject contributions', 's3:DeleteObject contributions', 's3:PutObject results']));
-    expect(byRole.get('EngagementMatchRunFunction')?.some((a) => a.startsWith('s3:Get') && a.endsWith('results'))).toBe(false);
+    // The one-task match reads uploads, writes results, and deletes every version of the run's uploads.
+    const matchRun = byRole.get('EngagementMatchingMatchRunFunction') ?? [];
+    expect(matchRun).toEqual(expect.arrayContaining(['s3:GetObject contributions', 's3:ListBucketVersions contributions', 's3:DeleteObjectVersion contributions', 's3:PutObject results']));
+    expect(matchRun.some((a) => a.startsWith('s3:Get') && a.endsWith('results'))).toBe(false);
+    // Deciding inline or sharded reads uploads only; the shard and blocks steps touch results only.
+    expect(byRole.get('EngagementMatchingMatchPrepareFunction')?.every((a) => a.startsWith('s3:Get') && a.endsWith('contributions'))).toBe(true);
+    for (const role of ['EngagementMatchingMatchShardFunction', 'EngagementMatchingMatchBlocksFunction']) expect(byRole.get(role)?.every((a) => a.endsWith('results'))).toBe(true);
+    // The state machine reads the Distributed Maps' manifests, nothing else.
+    expect(byRole.get('EngagementStateMachine')).toEqual(['s3:GetObject results']);
+    // The results routes read results and nothing else.
+    for (const route of ['ApiGetResults', 'ApiPreviewResults', 'ApiFlagMatch']) {
+      expect(byRole.get(route)?.every((a) => a.startsWith('s3:Get') && a.endsWith('results')), route).toBe(true);
+    }
+    // Deleting a run's results removes every version under its results and uploads prefixes.
+    expect(byRole.get('EngagementDeleteResultsFunction')).toEqual(
+      expect.arrayContaining(['s3:ListBucketVersions results', 's3:ListBucketVersions contributions', 's3:DeleteObjectVersion results', 's3:DeleteObjectVersion contributions']),
+    );
   });
 });
 

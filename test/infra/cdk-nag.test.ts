@@ -81,6 +81,12 @@ describe('cdk-nag AwsSolutions on the Accord stack', () => {
         'AwsSolutions-IAM5[Resource::<Arn>:*]',
         // Stopping an engagement names its execution: <state machine>:<agreement id>.
         'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:AccordNagAcks-engagement:*]',
+        // The Distributed Maps' ItemReader reads the shard manifests of runs.
+        'AwsSolutions-IAM5[Resource::<Arn>/results/*/shards/*.json]',
+        // A Distributed Map describes, stops and redrives the child executions of its own state machine (CDK's grant).
+        ...['', '/MatchRowShards', '/MatchBlockShards'].map(
+          (label) => `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"EngagementStateMachine2C75A6C6"}]}]}${label}:*]`,
+        ),
       ].sort(),
     );
     for (const [id, reasons] of acks) {

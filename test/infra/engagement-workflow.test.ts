@@ -57,9 +57,41 @@ describe('the engagement state machine', () => {
     expect(props.StateMachineType).toBe('STANDARD');
     expect(props.StateMachineName).toBe('AccordWorkflowTest-engagement');
     expect(definition.QueryLanguage).toBe('JSONata');
-    expect(definition.StartAt).toBe('AwaitApprovals');
+    expect(definition.StartAt).toBe('Start');
     expect(Object.keys(definition.States).sort()).toEqual(
-      ['AwaitApprovals', 'Approved', 'OpenRun', 'AwaitContributions', 'CheckContributions', 'ContributionsOutcome', 'MatchRun', 'ExpireProposal', 'Ended', 'Lapsed'].sort(),
+      [
+        'Start',
+        'AwaitApprovals',
+        'Approved',
+        'OpenRun',
+        'AwaitContributions',
+        'CheckContributions',
+        'ContributionsOutcome',
+        ...['MatchPrepare', 'MatchMode', 'MatchRun', 'MatchPartition', 'MatchRowShards', 'MatchBlocks', 'MatchBlockShards', 'MatchMerge'],
+        'ExpireProposal',
+        'Ended',
+        'Lapsed',
+        // Result approval and release
+        'OpenResultApproval',
+        'AwaitResultApproval',
+        'CheckResultApproval',
+        'ResultApprovalOutcome',
+        'ScheduleResultsExpiry',
+        'Recurring',
+        'StartNextRun',
+        'Released',
+        'DeleteWithheldResults',
+        'Withheld',
+        // The other parts an execution may play: the next run of recurring terms, results expiry, deleting an ended agreement's results
+        'WaitForNextRun',
+        'WaitForResultsExpiry',
+        'ExpireResults',
+        'ExpiryOutcome',
+        'ContinueExpiryWait',
+        'ExpiryHandedOver',
+        'ResultsExpired',
+        'DeleteAgreementResults',
+      ].sort(),
     );
     const awaitApprovals = definition.States.AwaitApprovals ?? {};
     expect(awaitApprovals.Resource).toBe('arn:ARN:states:::lambda:invoke.waitForTaskToken'); // the partition is a reference
@@ -69,6 +101,14 @@ describe('the engagement state machine', () => {
     expect(awaitContributions.Resource).toBe('arn:ARN:states:::lambda:invoke.waitForTaskToken');
     expect(awaitContributions.TimeoutSeconds).toBe('{% $states.input.nextCheckSeconds %}');
     expect(JSON.stringify(awaitContributions.Catch)).toContain('"Next":"CheckContributions"');
+    const awaitResults = definition.States.AwaitResultApproval ?? {};
+    expect(awaitResults.Resource).toBe('arn:ARN:states:::lambda:invoke.waitForTaskToken');
+    expect(JSON.stringify(awaitResults.Catch)).toContain('"Next":"CheckResultApproval"');
+    // Executions of itself: the next run and the results expiry, each a fresh execution.
+    for (const state of ['StartNextRun', 'ScheduleResultsExpiry', 'ContinueExpiryWait']) {
+      expect(definition.States[state]?.Resource).toBe('arn:ARN:states:::states:startExecution');
+      expect(JSON.stringify(definition.States[state]?.Arguments)).toContain('$states.context.StateMachine.Id');
+    }
   });
 
   it('logs every event to its own log group, without execution data, and is traced', () => {
@@ -90,6 +130,8 @@ describe('the engagement state machine', () => {
         'Accord API: POST /v1/agreements',
         'Accord API: POST /v1/agreements/{agreementId}/approvals',
         'Accord API: POST /v1/agreements/{agreementId}/decline',
+        'Accord API: POST /v1/agreements/{agreementId}/runs/{runId}/results/approvals',
+        'Accord API: POST /v1/agreements/{agreementId}/runs/{runId}/results/decline',
         'Accord API: POST /v1/agreements/{agreementId}/withdraw',
         'Accord engagement task: await-signal',
         'Accord: validates an uploaded contribution',
@@ -117,6 +159,43 @@ describe('the engagement state machine', () => {
       .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
     const invoked: unknown[] = statements.filter((s) => actions([s]).includes('lambda:InvokeFunction')).flatMap((s): unknown[] => (Array.isArray(s.Resource) ? (s.Resource as unknown[]) : [s.Resource]));
     const targets = new Set(invoked.map((r) => JSON.stringify(r).match(/Engagement(\w+?)Function/)?.[1]));
-    expect([...targets].sort()).toEqual(['AwaitSignal', 'CheckContributions', 'ExpireProposal', 'MatchRun', 'OpenRun']);
+    expect([...targets].sort()).toEqual(
+      [
+        'AwaitSignal',
+        'CheckContributions',
+        'CheckResultApproval',
+        'DeleteResults',
+        'ExpireProposal',
+        'OpenResultApproval',
+        'OpenRun',
+        ...['Prepare', 'Run', 'Partition', 'Shard', 'Blocks', 'Merge'].map((step) => `MatchingMatch${step}`),
+      ].sort(),
+    );
+  });
+
+  it('matches large contributions with Distributed Maps over shards, reading manifests from the results bucket', () => {
+    const prepare = definition.States.MatchPrepare ?? {};
+    expect(prepare.Next).toBe('MatchMode');
+    expect(JSON.stringify(definition.States.MatchMode)).toContain("$states.input.mode = 'sharded'");
+    expect(definition.States.MatchRun?.Next).toBe('OpenResultApproval');
+    expect(definition.States.MatchMerge?.Next).toBe('OpenResultApproval');
+    for (const name of ['MatchRowShards', 'MatchBlockShards']) {
+      const map = definition.States[name] as { ItemProcessor: { ProcessorConfig: unknown; States: Record<string, { Arguments: { Payload: unknown } }> }; ItemReader: unknown; MaxConcurrency: number };
+      expect(map.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+      expect(map.ItemReader).toEqual({
+        Resource: 'arn:ARN:states:::s3:getObject',
+        ReaderConfig: { InputType: 'JSON' },
+        Arguments: { Bucket: '{% $states.input.manifest.bucket %}', Key: '{% $states.input.manifest.key %}' },
+      });
+      expect(map.MaxConcurrency).toBe(16);
+      expect(Object.values(map.ItemProcessor.States).map((state) => state.Arguments.Payload)).toEqual(['{% $states.input %}']);
+    }
+    // StartExecution on this state machine only: the Distributed Maps' child executions (by reference), and the next run and results expiry (by name).
+    const roleRef = ((resources[stateMachineId]?.Properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'])[0];
+    const statements = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(roleRef))
+      .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+    const started = statements.filter((s) => actions([s]).includes('states:StartExecution')).map((s) => JSON.stringify(s.Resource));
+    expect(started.sort()).toEqual([expect.stringContaining('stateMachine:AccordWorkflowTest-engagement'), JSON.stringify({ Ref: stateMachineId })].sort());
   });
 });

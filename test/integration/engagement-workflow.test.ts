@@ -228,9 +228,12 @@ describe('an engagement on the virtual clock', () => {
       return current.status === 'awaiting_release' ? current : undefined;
     });
     expect(released.status).toBe('awaiting_release');
-    expect(await eventually('the execution to end', async () => ((await executionStatus(agreement.id)) === 'SUCCEEDED' ? 'SUCCEEDED' : undefined))).toBe('SUCCEEDED');
-
-    const run = await agreementStore().getRun(agreement.id, runId);
+    // The execution goes on to wait for both parties to approve the results (test/integration/results-release.test.ts).
+    const run = await eventually('the result hash', async () => {
+      const current = await agreementStore().getRun(agreement.id, runId);
+      return current?.summary?.resultHash ? current : undefined;
+    });
+    expect(await executionStatus(agreement.id)).toBe('RUNNING');
     expect(run?.status).toBe('matched');
     expect(run?.summary).toMatchObject({ pairs: 2, byMethod: { domain: 1, name: 1 }, rows: { proposer: 3, counterparty: 3 } });
     expect(run?.summary?.nineBox.customer).toEqual({ customer: 1, opportunity: 1, prospect: 0 });

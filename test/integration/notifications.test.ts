@@ -219,7 +219,7 @@ describe('dispatch', () => {
     const { partner, apiKey } = await signUp('Failing Receiver');
     const secret = await registerWebhook(apiKey, '/fail/always');
     const t0 = new Date();
-    const notification = buildNotification('results.ready', { partnerId: partner.id }, t0);
+    const notification = buildNotification('results.released', { partnerId: partner.id }, t0);
     await enqueueWithChange(notification);
     const only = { onlyPartners: [partner.id] };
 

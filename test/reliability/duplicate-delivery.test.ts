@@ -309,7 +309,7 @@ describe('webhook retries', () => {
       random: () => 0.5,
     });
     const t0 = new Date();
-    const notification = buildNotification('results.ready', { partnerId: acme.id }, t0);
+    const notification = buildNotification('results.released', { partnerId: acme.id }, t0);
     await new DynamoOutboxStore(documentClient, tableName()).enqueue(notification);
     const first = await dispatcher.dispatchDue(t0, { onlyPartners: [acme.id] });
     expect(first.failed.webhook).toBe(1);

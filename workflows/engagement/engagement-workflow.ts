@@ -4,6 +4,8 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   Choice,
   Condition,
+  CustomState,
+  type IChainable,
   DefinitionBody,
   IntegrationPattern,
   LogLevel,
@@ -13,15 +15,24 @@ import {
   Succeed,
   TaskInput,
   Timeout,
+  Wait,
+  WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { AccordFunction } from '../../infra/constructs/accord-function.ts';
 import type { StorageConstruct } from '../../infra/constructs/storage.ts';
+import { MatchSegment, type MatchFunctions } from './match-segment.ts';
 import { ENGAGEMENT_STATE_MACHINE_ENV } from './names.ts';
 
 /** A proposal nobody approves ends as expired after this long. */
 export const PROPOSAL_EXPIRY_DAYS = 30;
+
+/**
+ * An execution that waits for results to expire waits at most this long, then
+ * hands over to a fresh execution (a Standard execution lasts at most a year).
+ */
+export const LONGEST_EXPIRY_WAIT_DAYS = 300;
 
 
 export interface EngagementWorkflowProps {
@@ -31,22 +42,34 @@ export interface EngagementWorkflowProps {
 }
 
 /**
- * The engagement of one agreement, from proposal to matched results awaiting
- * release (result approval and release follow), as a Standard state machine
- * in JSONata. People are waited for with `.waitForTaskToken` tasks whose token
- * the task function keeps on the agreement; the API answers it. Every step
- * takes its time from the state's entry time, so a virtual clock drives the
- * whole engagement locally.
+ * The engagement of one agreement, from proposal to released results, as a
+ * Standard state machine in JSONata. People are waited for with
+ * `.waitForTaskToken` tasks whose token the task function keeps on the
+ * agreement; the API answers it. Every step takes its time from the state's
+ * entry time, so a virtual clock drives the whole engagement locally.
  *
- *   AwaitApprovals ──(both approved)──> OpenRun ─> AwaitContributions ⇄ CheckContributions
- *        │ timeout: ExpireProposal              (timeout: reminders, escalation)   │
- *        └─(declined, withdrawn)─> Ended              lapsed <─ deadline ──────────┤
- *                                                         MatchRun <─ both in ─────┘
+ * One execution per run. Its input says which part it plays:
+ *
+ *   {agreementId}              AwaitApprovals ──(both approved)──> OpenRun
+ *   {agreementId, opensAt}     WaitForNextRun ──(the recurrence date)──> OpenRun
+ *   {agreementId, runId, expiresAt}   WaitForResultsExpiry ─> ExpireResults (─> a fresh execution when waiting longer)
+ *   {agreementId, purge: true}        DeleteAgreementResults (the agreement was withdrawn or declined)
+ *
+ *   OpenRun ─> AwaitContributions ⇄ CheckContributions ─(both in)─> MatchRun ─> OpenResultApproval
+ *              (reminders, escalation; deadline: Lapsed)
+ *   OpenResultApproval ─> AwaitResultApproval ⇄ CheckResultApproval (reminders)
+ *        ├─(both approved)─> ScheduleResultsExpiry [─> StartNextRun when recurring] ─> Released
+ *        └─(declined, deadline)─> DeleteWithheldResults ─> Withheld
+ *   AwaitApprovals timeout: ExpireProposal; declined, withdrawn: Ended
  */
 export class EngagementWorkflow extends Construct {
   readonly stateMachine: StateMachine;
   readonly stateMachineName: string;
-  readonly functions: Record<'awaitSignal' | 'openRun' | 'checkContributions' | 'matchRun' | 'expireProposal', AccordFunction>;
+  readonly functions: Record<
+    'awaitSignal' | 'openRun' | 'checkContributions' | 'expireProposal' | 'openResultApproval' | 'checkResultApproval' | 'deleteResults',
+    AccordFunction
+  > &
+    MatchFunctions;
 
   constructor(scope: Construct, id: string, props: EngagementWorkflowProps) {
     super(scope, id);
@@ -55,23 +78,25 @@ export class EngagementWorkflow extends Construct {
         props.storage,
         'readWrite',
       );
+    // Both contributions in: match them, in one task or sharded over a Distributed Map (match-segment.ts).
+    const matching = new MatchSegment(this, 'Matching', { storage: props.storage });
     this.functions = {
       awaitSignal: task('AwaitSignal', 'await-signal'),
       openRun: task('OpenRun', 'open-run'),
       checkContributions: task('CheckContributions', 'check-contributions'),
-      // Streams both contributions and matches them in memory: minutes and gigabytes for a million rows a side.
-      matchRun: new AccordFunction(this, 'MatchRunFunction', {
-        entry: 'functions/tasks/match-run.ts',
-        description: 'Accord engagement task: match-run',
-        timeout: Duration.minutes(15),
-        memorySize: 3008,
-      })
-        .bindTable(props.storage, 'readWrite')
-        .bindBucket(props.storage, 'uploads', 'readWrite', 'contributions/')
-        .bindBucket(props.storage, 'results', 'write', 'results/'),
       expireProposal: task('ExpireProposal', 'expire-proposal'),
+      // Digests the results objects for the result hash and keeps the previous run's overlap keys beside them.
+      openResultApproval: task('OpenResultApproval', 'open-result-approval').bindBucket(props.storage, 'results', 'readWrite', 'results/'),
+      checkResultApproval: task('CheckResultApproval', 'check-result-approval'),
+      // Deletes every version under a run's results prefix and of the raw uploads the terms kept.
+      deleteResults: task('DeleteResults', 'delete-results')
+        .bindBucket(props.storage, 'results', 'readWrite', 'results/')
+        .bindBucket(props.storage, 'uploads', 'write', 'contributions/'),
+      ...matching.functions,
     };
-    const { awaitSignal, openRun, checkContributions, matchRun, expireProposal } = this.functions;
+    props.storage.grantPurge(this.functions.deleteResults, 'results', 'results/');
+    props.storage.grantPurge(this.functions.deleteResults, 'uploads', 'contributions/');
+    const { awaitSignal, openRun, checkContributions, expireProposal, openResultApproval, checkResultApproval, deleteResults } = this.functions;
 
     const now = '{% $states.context.State.EnteredTime %}';
     const agreementId = '{% $states.input.agreementId %}';
@@ -80,12 +105,7 @@ export class EngagementWorkflow extends Construct {
 
     const ended = new Succeed(this, 'Ended', { queryLanguage: QueryLanguage.JSONATA });
     const lapsed = new Succeed(this, 'Lapsed', { queryLanguage: QueryLanguage.JSONATA });
-    const contributionsIn = invoke(
-      'MatchRun',
-      matchRun,
-      { agreementId, runId: '{% $states.input.runId %}', now },
-      { agreementId, runId: '{% $states.input.runId %}', status: '{% $states.result.Payload.status %}', pairs: '{% $states.result.Payload.pairs %}' },
-    );
+    const contributionsIn = matching;
     const expire = invoke('ExpireProposal', expireProposal, { agreementId, now }, { agreementId, status: '{% $states.result.Payload.status %}' }).next(ended);
 
     const awaitContributions = LambdaInvoke.jsonata(this, 'AwaitContributions', {
@@ -107,8 +127,59 @@ export class EngagementWorkflow extends Construct {
     check.next(
       Choice.jsonata(this, 'ContributionsOutcome')
         .when(Condition.jsonata("{% $states.input.outcome = 'waiting' %}"), awaitContributions)
-        .when(Condition.jsonata("{% $states.input.outcome = 'contributed' %}"), contributionsIn.next(ended))
+        .when(Condition.jsonata("{% $states.input.outcome = 'contributed' %}"), contributionsIn)
         .otherwise(lapsed),
+    );
+
+    // Result approval: the same wait-and-check pattern as contributions.
+    const runId = '{% $states.input.runId %}';
+    const released = new Succeed(this, 'Released', { queryLanguage: QueryLanguage.JSONATA });
+    const withheld = new Succeed(this, 'Withheld', { queryLanguage: QueryLanguage.JSONATA });
+    const openApproval = invoke(
+      'OpenResultApproval',
+      openResultApproval,
+      { agreementId, runId, now },
+      { agreementId, runId, nextCheckSeconds: '{% $states.result.Payload.nextCheckSeconds %}' },
+    );
+    const awaitResults = LambdaInvoke.jsonata(this, 'AwaitResultApproval', {
+      lambdaFunction: awaitSignal,
+      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: TaskInput.fromObject({ agreementId, runId, waitingFor: 'results', taskToken: '{% $states.context.Task.Token %}', now }),
+      // Wake up for the next reminder or the deadline, whichever is first.
+      taskTimeout: Timeout.jsonata('{% $states.input.nextCheckSeconds %}'),
+      outputs: { agreementId, runId },
+    });
+    const checkResults = invoke(
+      'CheckResultApproval',
+      checkResultApproval,
+      { agreementId, runId, now },
+      {
+        agreementId,
+        runId,
+        outcome: '{% $states.result.Payload.outcome %}',
+        nextCheckSeconds: '{% $states.result.Payload.nextCheckSeconds %}',
+        expiresAt: '{% $states.result.Payload.expiresAt %}',
+        nextRunOpensAt: '{% $states.result.Payload.nextRunOpensAt %}',
+        nextExecutionName: '{% $states.result.Payload.nextExecutionName %}',
+      },
+    );
+    awaitResults.addCatch(checkResults, { errors: ['States.Timeout'], outputs: '{% $states.input %}' });
+    awaitResults.next(checkResults);
+    contributionsIn.next(openApproval);
+    openApproval.next(awaitResults);
+
+    // Released: a fresh execution waits for the results' expiry; recurring terms start the next run's execution.
+    const startNextRun = this.startSelf('StartNextRun', '{% $states.input.nextExecutionName %}', { agreementId, opensAt: '{% $states.input.nextRunOpensAt %}' }, released);
+    const recurring = Choice.jsonata(this, 'Recurring')
+      .when(Condition.jsonata("{% $states.input.nextExecutionName != '' %}"), startNextRun)
+      .otherwise(released);
+    const scheduleExpiry = this.startSelf('ScheduleResultsExpiry', "{% $states.input.runId & '-expiry' %}", { agreementId, runId, expiresAt: '{% $states.input.expiresAt %}' }, recurring);
+    const deleteWithheld = invoke('DeleteWithheldResults', deleteResults, { agreementId, runId, because: 'withheld', now }, { agreementId, runId }).next(withheld);
+    checkResults.next(
+      Choice.jsonata(this, 'ResultApprovalOutcome')
+        .when(Condition.jsonata("{% $states.input.outcome = 'waiting' %}"), awaitResults)
+        .when(Condition.jsonata("{% $states.input.outcome = 'released' %}"), scheduleExpiry)
+        .otherwise(deleteWithheld),
     );
 
     const open = invoke(
@@ -133,14 +204,41 @@ export class EngagementWorkflow extends Construct {
         .otherwise(ended),
     );
 
+    // Results expiry, in its own execution: waits (a fresh execution takes over past LONGEST_EXPIRY_WAIT_DAYS), then deletes.
+    const expired = new Succeed(this, 'ResultsExpired', { queryLanguage: QueryLanguage.JSONATA });
+    const expireResults = invoke('ExpireResults', deleteResults, { agreementId, runId, because: 'expired', now }, { agreementId, runId, expiresAt: '{% $states.input.expiresAt %}', outcome: '{% $states.result.Payload.outcome %}' });
+    const continueExpiry = this.startSelf(
+      'ContinueExpiryWait',
+      "{% $states.input.runId & '-expiry-' & $string($toMillis($states.context.State.EnteredTime)) %}",
+      { agreementId, runId, expiresAt: '{% $states.input.expiresAt %}' },
+      new Succeed(this, 'ExpiryHandedOver', { queryLanguage: QueryLanguage.JSONATA }),
+    );
+    const waitForExpiry = Wait.jsonata(this, 'WaitForResultsExpiry', {
+      time: WaitTime.timestamp(
+        `{% $fromMillis($min([$toMillis($states.input.expiresAt), $toMillis($states.context.State.EnteredTime) + ${LONGEST_EXPIRY_WAIT_DAYS * 86_400_000}])) %}`,
+      ),
+    }).next(expireResults);
+    expireResults.next(
+      Choice.jsonata(this, 'ExpiryOutcome')
+        .when(Condition.jsonata("{% $states.input.outcome = 'later' %}"), continueExpiry)
+        .otherwise(expired),
+    );
+    const waitForNextRun = Wait.jsonata(this, 'WaitForNextRun', { time: WaitTime.timestamp('{% $states.input.opensAt %}') }).next(open);
+    const deleteAll = invoke('DeleteAgreementResults', deleteResults, { agreementId, because: 'agreement_ended', now }, { agreementId }).next(ended);
+    const start = Choice.jsonata(this, 'Start')
+      .when(Condition.jsonata('{% $exists($states.input.expiresAt) %}'), waitForExpiry)
+      .when(Condition.jsonata('{% $exists($states.input.opensAt) %}'), waitForNextRun)
+      .when(Condition.jsonata('{% $states.input.purge = true %}'), deleteAll)
+      .otherwise(awaitApprovals);
+
     const logs = new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.RETAIN });
     const stateMachineName = `${Stack.of(this).stackName}-engagement`;
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       stateMachineName,
       stateMachineType: StateMachineType.STANDARD,
       queryLanguage: QueryLanguage.JSONATA,
-      definitionBody: DefinitionBody.fromChainable(awaitApprovals),
-      comment: 'Accord engagement: approvals, run, contributions',
+      definitionBody: DefinitionBody.fromChainable(start),
+      comment: 'Accord engagement: approvals, a run, contributions, matching, result approval and release; results expiry',
       tracingEnabled: true,
       logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },
     });
@@ -155,6 +253,14 @@ export class EngagementWorkflow extends Construct {
     );
     this.stateMachineName = stateMachineName;
     const role = this.stateMachine.role;
+    matching.bindStateMachine(this.stateMachine);
+    // The state machine starts executions of itself (the next run, the results expiry), named by a constructed ARN.
+    this.stateMachine.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['states:StartExecution'],
+        resources: [Stack.of(this).formatArn({ service: 'states', resource: 'stateMachine', resourceName: stateMachineName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      }),
+    );
     {
       Validations.of(role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
@@ -168,6 +274,32 @@ export class EngagementWorkflow extends Construct {
         });
       }
     }
+  }
+
+  /**
+   * A task starting another execution of this state machine (`$states.context.StateMachine.Id`)
+   * with `input`, fire and forget. An execution of that name that exists already is fine: it is
+   * the one a retried step started (AWS answers the same input idempotently while it runs).
+   */
+  private startSelf(id: string, name: string, input: Record<string, unknown>, then: IChainable): CustomState {
+    const state = new CustomState(this, id, {
+      stateJson: {
+        Type: 'Task',
+        Resource: `arn:${Stack.of(this).partition}:states:::states:startExecution`,
+        Arguments: { StateMachineArn: '{% $states.context.StateMachine.Id %}', Name: name, Input: input },
+        Output: '{% $states.input %}',
+        // The catch goes where `next` goes, so the graph knows the state; CustomState.addCatch drops a JSONata Output.
+        Catch: [
+          {
+            ErrorEquals: ['StepFunctions.ExecutionAlreadyExistsException', 'StepFunctions.ExecutionAlreadyExists'],
+            Next: then.startState.stateId,
+            Output: '{% $states.input %}',
+          },
+        ],
+      },
+    });
+    state.next(then);
+    return state;
   }
 
   /** Lets the function answer this state machine's task tokens, nothing more (e.g. when both contributions are in). */

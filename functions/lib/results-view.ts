@@ -1,0 +1,43 @@
+import { termsOf, type Agreement } from '../../shared/agreement.ts';
+import { ConflictError, GoneError } from '../../shared/errors.ts';
+import type { ResultsInput, ResultsView } from '../../shared/results.ts';
+import type { Run } from '../../shared/run.ts';
+import { flagStore } from './stores.ts';
+import { readPreviousKeys, readRunAccounts, readRunPairs } from './results-store.ts';
+
+/** Refuses a run whose results are gone (410) or were withheld (409). */
+export function requireResultsKept(run: Run): void {
+  const deleted = run.release?.resultsDeleted;
+  if (run.status === 'expired' || deleted?.because === 'expired') {
+    throw new GoneError(`the results of run ${run.id} expired${deleted ? ` at ${deleted.at}` : ''} and were deleted, as the terms say`, { code: 'results_expired' });
+  }
+  if (run.status === 'withheld') throw new ConflictError(`the results of run ${run.id} were withheld: nothing is released`, { code: 'results_withheld' });
+  if (deleted) throw new GoneError(`the results of run ${run.id} were deleted when the agreement ended`, { code: 'results_deleted' });
+}
+
+/** Refuses a run whose results are not released (409), withheld (409) or gone (410). */
+export function requireReleased(run: Run): void {
+  requireResultsKept(run);
+  if (run.status !== 'released') throw new ConflictError(`the results of run ${run.id} are not released (the run is ${run.status})`, { code: 'results_not_released' });
+}
+
+/** Everything a view of the run is derived from: its results objects, its flags and the terms. */
+export async function loadResultsInput(agreement: Agreement, run: Run): Promise<ResultsInput> {
+  const resultHash = run.summary?.resultHash;
+  if (!run.release || !resultHash) throw new ConflictError(`the results of run ${run.id} are not ready for approval yet`, { code: 'results_not_ready' });
+  const [pairs, accounts, flags, previousKeys] = await Promise.all([readRunPairs(run), readRunAccounts(run), flagStore().list(run.agreementId, run.id), readPreviousKeys(run)]);
+  const status: ResultsView['status'] = run.status === 'released' ? 'released' : 'awaiting_approval';
+  return {
+    agreementId: run.agreementId,
+    runId: run.id,
+    terms: termsOf(agreement.terms),
+    pairs,
+    accounts,
+    flags,
+    previousKeys,
+    status,
+    resultHash,
+    releasedAt: run.release.releasedAt,
+    expiresAt: run.release.expiresAt,
+  };
+}
