@@ -33,6 +33,7 @@ import {
   SignUpResponseSchema,
 } from '../../shared/partner.ts';
 import { BLIND_ROUTES } from './blind-routes.ts';
+import { CONSOLE_ROUTES } from './console-routes.ts';
 
 /**
  * Every HTTP route of Accord, as plain data. The CDK stack makes one function
@@ -81,6 +82,8 @@ export interface RouteDefinition {
   signsUploads?: true;
   /** The handler reads run results (the results bucket, under results/), nothing else there. */
   readsResults?: true;
+  /** The handler serves the web console's files (console/): the stack builds them into its function's asset; it touches no data. */
+  servesConsole?: true;
 }
 
 const ANY_ROLE: readonly Role[] = ['admin', 'approver', 'contributor', 'viewer'];
@@ -359,6 +362,7 @@ export const ROUTES = [
   ...BLIND_ROUTES,
   ...RESULTS_ROUTES,
   ...REFERRAL_ROUTES,
+  ...CONSOLE_ROUTES,
 ] as const satisfies readonly RouteDefinition[];
 
 export type RouteHandlerName = (typeof ROUTES)[number]['handler'];
