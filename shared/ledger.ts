@@ -277,9 +277,18 @@ export function balancesOf(entries: readonly LedgerEntry[]): Balance[] {
   return [...balances.values()].sort((a, b) => a.currency.localeCompare(b.currency) || a.payerId.localeCompare(b.payerId) || a.payeeId.localeCompare(b.payeeId));
 }
 
-/** Entries in the order both sides see them: by booking time, then id. */
+/** Entries in the order both sides see them, the same on every read. */
 export function sortEntries(entries: readonly LedgerEntry[]): LedgerEntry[] {
-  return [...entries].sort((a, b) => a.bookedAt.localeCompare(b.bookedAt) || a.id.localeCompare(b.id));
+  // Entries booked together (a referral's fee and share, their reversals) keep one order on every read: by referral, originals before reversals, then kind.
+  const kindOrder = (entry: LedgerEntry) => LEDGER_ENTRY_KINDS.indexOf(entry.kind);
+  return [...entries].sort(
+    (a, b) =>
+      a.bookedAt.localeCompare(b.bookedAt) ||
+      a.referralId.localeCompare(b.referralId) ||
+      Number(a.reversesEntryId !== undefined) - Number(b.reversesEntryId !== undefined) ||
+      kindOrder(a) - kindOrder(b) ||
+      a.id.localeCompare(b.id),
+  );
 }
 
 export interface Period {

@@ -212,15 +212,16 @@ export function withholdAtDeadline(agreement: Agreement, run: Run, actor: Actor,
 }
 
 /**
- * The run's results objects were deleted: at expiry (the run becomes
- * `expired`), after a withholding, or because the agreement ended. The
- * agreement's status is unchanged; the audit log says what went.
+ * The run's results objects are deleted: at expiry (the run becomes
+ * `expired`), after a withholding, or because the agreement ended (the run
+ * keeps its status; `release.resultsDeleted` says why). The agreement's
+ * status is unchanged; the audit log says what went.
  */
 export function markResultsDeleted(agreement: Agreement, run: Run, because: 'expired' | 'withheld' | 'agreement_ended', actor: Actor, now: Date): ResultCommandResult {
   requireSystem(agreement, actor, 'delete results');
   requireRunOfAgreement(agreement, run);
   if (!run.release || run.release.resultsDeleted) return { result: { outcome: 'unchanged', agreement }, run };
-  const status = because === 'expired' || run.status === 'released' ? 'expired' : run.status;
+  const status = because === 'expired' ? 'expired' : run.status;
   return {
     result: {
       outcome: 'changed',

@@ -142,6 +142,20 @@ export const RunViewSchema = z
     deadline: z.iso.datetime(),
     reminderTimes: z.array(z.iso.datetime()),
     contributed: z.object({ proposer: z.boolean(), counterparty: z.boolean() }),
+    sequence: z.int().min(1).describe('1 for the first run, + 1 for each run of recurring terms'),
+    results: z
+      .object({
+        resultHash: z.string().describe('what both parties approve (the preview shows what it covers)'),
+        approvalDeadline: z.iso.datetime(),
+        approved: z.object({ proposer: z.boolean(), counterparty: z.boolean() }),
+        releasedAt: z.iso.datetime().optional(),
+        expiresAt: z.iso.datetime().optional().describe('when the released results are deleted'),
+        withheld: z.enum(['declined', 'deadline']).optional(),
+        deleted: z.enum(['expired', 'withheld', 'agreement_ended']).optional().describe('the results objects are gone, and why'),
+        flaggedCount: z.int(),
+      })
+      .optional()
+      .describe('once matched: where the approval and release of the results stand (never what they hold)'),
   })
   .meta({ id: 'RunView' });
 export type RunView = z.output<typeof RunViewSchema>;
@@ -155,5 +169,21 @@ export function runView(run: Run): RunView {
     deadline: run.deadline,
     reminderTimes: run.reminderTimes,
     contributed: { proposer: run.contributions.proposer !== undefined, counterparty: run.contributions.counterparty !== undefined },
+    sequence: run.sequence ?? 1,
+    ...(run.release && run.summary?.resultHash ? { results: resultsStateOf(run.release, run.summary.resultHash) } : {}),
+  };
+}
+
+function resultsStateOf(release: Release, resultHash: string): NonNullable<RunView['results']> {
+  const approved = (side: Side) => release.approvals[side]?.resultHash === resultHash;
+  return {
+    resultHash,
+    approvalDeadline: release.deadline,
+    approved: { proposer: approved('proposer'), counterparty: approved('counterparty') },
+    ...(release.releasedAt ? { releasedAt: release.releasedAt } : {}),
+    ...(release.expiresAt ? { expiresAt: release.expiresAt } : {}),
+    ...(release.withheld ? { withheld: release.withheld.because } : {}),
+    ...(release.resultsDeleted ? { deleted: release.resultsDeleted.because } : {}),
+    flaggedCount: release.flaggedCount,
   };
 }

@@ -3,7 +3,7 @@ import { ConflictError, GoneError } from '../../shared/errors.ts';
 import type { ResultsInput, ResultsView } from '../../shared/results.ts';
 import type { Run } from '../../shared/run.ts';
 import { flagStore } from './stores.ts';
-import { readPreviousKeys, readRunAccounts, readRunPairs } from './results-store.ts';
+import { readPreviousKeys, readRunAccounts, readRunPairs, ResultsObjectMissingError } from './results-store.ts';
 
 /** Refuses a run whose results are gone (410) or were withheld (409). */
 export function requireResultsKept(run: Run): void {
@@ -25,7 +25,16 @@ export function requireReleased(run: Run): void {
 export async function loadResultsInput(agreement: Agreement, run: Run): Promise<ResultsInput> {
   const resultHash = run.summary?.resultHash;
   if (!run.release || !resultHash) throw new ConflictError(`the results of run ${run.id} are not ready for approval yet`, { code: 'results_not_ready' });
-  const [pairs, accounts, flags, previousKeys] = await Promise.all([readRunPairs(run), readRunAccounts(run), flagStore().list(run.agreementId, run.id), readPreviousKeys(run)]);
+  let objects: [Awaited<ReturnType<typeof readRunPairs>>, Awaited<ReturnType<typeof readRunAccounts>>];
+  try {
+    objects = await Promise.all([readRunPairs(run), readRunAccounts(run)]);
+  } catch (error) {
+    // Deleted while this request read them (expiry, or the agreement ended).
+    if (error instanceof ResultsObjectMissingError) throw new GoneError(`the results of run ${run.id} were deleted`, { code: 'results_deleted', cause: error });
+    throw error;
+  }
+  const [pairs, accounts] = objects;
+  const [flags, previousKeys] = await Promise.all([flagStore().list(run.agreementId, run.id), readPreviousKeys(run)]);
   const status: ResultsView['status'] = run.status === 'released' ? 'released' : 'awaiting_approval';
   return {
     agreementId: run.agreementId,

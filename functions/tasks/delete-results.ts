@@ -38,13 +38,14 @@ export const handler = async (event: unknown): Promise<{ outcome: 'deleted' | 'l
   }
 
   for (const run of runs) {
-    await deleteRunResults(run);
-    await deleteRunUploads(run.agreementId, run.id);
+    // Marked first, so that readers answer 410 from here on; the objects go right after (again on a retry).
     await runResultsCommand(input.agreementId, run.id, SYSTEM_ACTOR, (current, latest, actor, now) => markResultsDeleted(current, latest, input.because, actor, now), {
       now: input.now,
       extraItems: () =>
         input.because === 'expired' ? announce('results.expired', [agreement.proposerId, agreement.counterpartyId], { agreementId: agreement.id, runId: run.id }, input.now, [run.id]) : [],
     });
+    await deleteRunResults(run);
+    await deleteRunUploads(run.agreementId, run.id);
   }
   return { outcome: 'deleted' };
 };

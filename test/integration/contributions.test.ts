@@ -136,7 +136,7 @@ describe('contributions', () => {
       ['a binary file', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52]), /not.*CSV|binary/i],
       ['a file without a name or domain column', 'Owner,Country\r\nAlice,DE\r\n', /name|domain/i],
       ['a file of mostly bad rows', ['Account Name,Website,Type', ...Array.from({ length: 20 }, () => ',,Customer'), 'Initech,initech.com,Customer'].join('\n'), /bad rows|rejected/i],
-      ['invalid UTF-8', Buffer.concat([Buffer.from('Account Name,Website\nInitech,initech.com\n'), Buffer.from([0xc3, 0x28]), Buffer.from(',x.com\n')]), /UTF-8/i],
+      ['invalid UTF-8', Buffer.concat([Buffer.from('Account Name,Website,Type\nInitech,initech.com,Customer\n'), Buffer.from([0xc3, 0x28]), Buffer.from(',x.com,Customer\n')]), /UTF-8/i],
       ['a file over the size limit', Buffer.alloc(17 * 1024 * 1024, 'a'), /limit|large/i],
     ];
     for (const [what, file, reason] of bad) {

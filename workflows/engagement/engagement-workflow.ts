@@ -55,7 +55,7 @@ export interface EngagementWorkflowProps {
  *   {agreementId, runId, expiresAt}   WaitForResultsExpiry ─> ExpireResults (─> a fresh execution when waiting longer)
  *   {agreementId, purge: true}        DeleteAgreementResults (the agreement was withdrawn or declined)
  *
- *   OpenRun ─> AwaitContributions ⇄ CheckContributions ─(both in)─> MatchRun ─> OpenResultApproval
+ *   OpenRun ─> AwaitContributions ⇄ CheckContributions ─(both in)─> matching ─> OpenResultApproval
  *              (reminders, escalation; deadline: Lapsed)
  *   OpenResultApproval ─> AwaitResultApproval ⇄ CheckResultApproval (reminders)
  *        ├─(both approved)─> ScheduleResultsExpiry [─> StartNextRun when recurring] ─> Released
