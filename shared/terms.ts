@@ -259,8 +259,26 @@ export const TermsSchema = strict({
       .max(1, 'must be at most 1 (exact names only)')
       .default(0.9)
       .describe('least name similarity, 0.5 to 1, for a name match'),
+    blindCountry: z
+      .boolean()
+      .optional()
+      .describe('blind mode only: true uploads a token of each account’s country too, and two names of different countries never match'),
   })
     .refine((matching) => matching.domain || matching.name, { path: ['domain'], message: 'must match on domain, on name, or both' })
+    .superRefine((matching, ctx) => {
+      if (matching.mode === 'blind' && matching.name && matching.fuzzyThreshold < 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['fuzzyThreshold'],
+          message: `blind matching compares names exactly (similarity needs the names themselves): set 1, or name: false (not ${matching.fuzzyThreshold})`,
+        });
+      }
+      if (matching.mode === 'clear' && matching.blindCountry !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['blindCountry'], message: 'applies to blind mode only; clear matching always compares countries' });
+      }
+    })
+    // false and absent mean the same: one spelling, one hash.
+    .overwrite(({ blindCountry, ...matching }) => (blindCountry === true ? { ...matching, blindCountry } : matching))
     .prefault({}),
 
   visibility: strict({
@@ -338,10 +356,28 @@ export const TermsSchema = strict({
   })
     .describe('who acts on the accounts of each cell, by [the proposer’s population][the counterparty’s population]')
     .prefault({}),
-}).meta({
-  id: 'Terms',
-  description: 'the terms both parties approve; every field has a default, so {} is a complete contract; unknown fields are refused',
-});
+})
+  .superRefine((terms, ctx) => {
+    // Blind: Accord never reads the other side's rows, so it has no field of them to show.
+    if (terms.matching.mode !== 'blind') return;
+    for (const side of SIDES) {
+      for (const mine of POPULATIONS) {
+        for (const theirs of POPULATIONS) {
+          if (terms.visibility[side][mine][theirs].fields.length > 0) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['visibility', side, mine, theirs, 'fields'],
+              message: 'blind matching shows no fields of the other side (its rows never reach Accord): "accounts" means which of your own records overlap',
+            });
+          }
+        }
+      }
+    }
+  })
+  .meta({
+    id: 'Terms',
+    description: 'the terms both parties approve; every field has a default, so {} is a complete contract; unknown fields are refused',
+  });
 
 /** Terms as written by a person or a client: any field may be left out. */
 export type TermsInput = z.input<typeof TermsSchema>;
@@ -457,13 +493,14 @@ export function formatMoney(minorUnits: number, currency: string): string {
   return `${currency} ${amount}`;
 }
 
-function describeLevel(cell: { level: VisibilityLevel; fields: readonly string[] }): string {
+function describeLevel(cell: { level: VisibilityLevel; fields: readonly string[] }, mode: MatchingMode): string {
   switch (cell.level) {
     case 'hidden':
       return 'nothing';
     case 'count':
       return 'a count only';
     case 'accounts':
+      if (mode === 'blind') return 'which of its own accounts they are';
       return cell.fields.length > 0 ? `accounts (name, domain, ${cell.fields.join(', ')})` : 'accounts (name and domain)';
   }
 }
@@ -491,7 +528,11 @@ export function describeTerms(input: TermsInput | Terms, names: PartyNames = { p
       : []),
   ];
   lines.push(
-    `Accounts match on ${list(keys)}; ${matching.mode === 'blind' ? 'matching is blind: both lists are hashed before they are compared' : 'matching reads both lists in the clear'}. Accounts that do not match are never shown to anyone.`,
+    `Accounts match on ${list(keys)}; ${
+      matching.mode === 'blind'
+        ? `matching is blind: each side turns its keys into tokens that only the two sides can compute, and Accord compares the tokens, never the lists${matching.name && matching.blindCountry ? ' (with a token of the country, so that names of different countries never match)' : ''}`
+        : 'matching reads both lists in the clear'
+    }. Accounts that do not match are never shown to anyone.`,
   );
 
   lines.push(
@@ -504,8 +545,8 @@ export function describeTerms(input: TermsInput | Terms, names: PartyNames = { p
     for (const mine of POPULATIONS) {
       for (const theirs of POPULATIONS) {
         const effective = effectiveVisibility(terms, side, mine, theirs);
-        let line = `${Name(side)} sees, of accounts that are ${name(side)}’s ${PLURAL[mine]} and ${name(other)}’s ${PLURAL[theirs]}: ${describeLevel(effective)}`;
-        if (effective.limitedBy === 'give_to_get') line += ` (terms say ${describeLevel(terms.visibility[side][mine][theirs])}; narrowed by give-to-get)`;
+        let line = `${Name(side)} sees, of accounts that are ${name(side)}’s ${PLURAL[mine]} and ${name(other)}’s ${PLURAL[theirs]}: ${describeLevel(effective, matching.mode)}`;
+        if (effective.limitedBy === 'give_to_get') line += ` (terms say ${describeLevel(terms.visibility[side][mine][theirs], matching.mode)}; narrowed by give-to-get)`;
         if (effective.limitedBy === 'not_contributed') line += ' (a population not contributed)';
         lines.push(`${line}.`);
       }

@@ -6,6 +6,7 @@ import { newId } from '../../shared/ids.ts';
 import { ENV } from '../../infra/definitions.ts';
 import { readAgreementAsParty } from '../lib/agreement-commands.ts';
 import { apiHandler } from '../lib/api-handler.ts';
+import { blindKeysForUploadSlot } from '../lib/blind-keys.ts';
 import { assertRunTakesContributions } from '../lib/contributions.ts';
 import { s3 } from '../lib/clients.ts';
 import { requireEnv } from '../lib/config.ts';
@@ -18,6 +19,7 @@ export const handler = apiHandler(routeByHandler('create-upload-slot'), async ({
   if (!run) throw new NotFoundError(`run ${params.runId} of agreement ${params.agreementId} was not found`);
   const now = new Date();
   assertRunTakesContributions(agreement, run, now);
+  const blindKeys = await blindKeysForUploadSlot(agreement, run, body, now);
   const contribution: Contribution = {
     id: newId('contribution'),
     agreementId: agreement.id,
@@ -29,6 +31,7 @@ export const handler = apiHandler(routeByHandler('create-upload-slot'), async ({
     ...(body.columnMapping ? { columnMapping: body.columnMapping } : {}),
     ...(body.populationValues ? { populationValues: body.populationValues } : {}),
     ...(body.defaultPopulation ? { defaultPopulation: body.defaultPopulation } : {}),
+    ...(blindKeys ? { blindKeys } : {}),
     createdAt: now.toISOString(),
   };
   await contributionStore().create(contribution);

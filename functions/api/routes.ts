@@ -13,6 +13,7 @@ import { AuditEventSchema } from '../../shared/audit-chain.ts';
 import { ContributionSchema, UploadSlotRequestSchema, UploadSlotSchema } from '../../shared/contributions/contribution.ts';
 import { RunViewSchema } from '../../shared/run.ts';
 import { RESULTS_ROUTES } from './results-routes.ts';
+import { REFERRAL_ROUTES } from './referral-routes.ts';
 import {
   DeadLetterListSchema,
   PutWebhookRequestSchema,
@@ -31,6 +32,7 @@ import {
   SignUpRequestSchema,
   SignUpResponseSchema,
 } from '../../shared/partner.ts';
+import { BLIND_ROUTES } from './blind-routes.ts';
 import { CONSOLE_ROUTES } from './console-routes.ts';
 
 /**
@@ -357,7 +359,9 @@ export const ROUTES = [
     auth: ['admin'],
     responses: [{ status: 200, description: 'the dead letters', schema: DeadLetterListSchema }],
   },
+  ...BLIND_ROUTES,
   ...RESULTS_ROUTES,
+  ...REFERRAL_ROUTES,
   ...CONSOLE_ROUTES,
 ] as const satisfies readonly RouteDefinition[];
 

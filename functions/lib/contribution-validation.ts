@@ -1,12 +1,16 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { termsOf } from '../../shared/agreement.ts';
-import { type Contribution, maxUploadBytes } from '../../shared/contributions/contribution.ts';
+import { type Contribution, contributionObjectKey, maxUploadBytes } from '../../shared/contributions/contribution.ts';
 import { validateContribution } from '../../shared/contributions/validate.ts';
+import { validateBlindContribution } from '../../shared/blind/contribution.ts';
 import { AccordError } from '../../shared/errors.ts';
 import { buildNotification, deterministicEventId } from '../../shared/notifications.ts';
 import { outboxStore } from '../notifications/stores.ts';
+import { ENV } from '../../infra/definitions.ts';
+import { deleteUploadForGood } from './blind-upload.ts';
 import { s3 } from './clients.ts';
+import { requireEnv } from './config.ts';
 import { recordContributionAccepted } from './contributions.ts';
 import { logger } from './logger.ts';
 import { agreementStore, contributionStore } from './stores.ts';
@@ -46,16 +50,19 @@ export async function validateUploadedContribution(ids: { agreementId: string; r
   const stored = await agreementStore().get(ids.agreementId);
   if (!stored) throw new Error(`agreement ${ids.agreementId} of contribution ${ids.contributionId} does not exist`);
   const terms = termsOf(stored.agreement.terms);
+  const body = async () => (await s3.send(new GetObjectCommand({ Bucket: object.bucket, Key: object.key }))).Body as Readable;
   const report =
     object.size > maxUploadBytes()
       ? undefined
-      : await validateContribution((await s3.send(new GetObjectCommand({ Bucket: object.bucket, Key: object.key }))).Body as Readable, {
-          maxBytes: maxUploadBytes(),
-          populations: terms.populations[contribution.side],
-          ...(contribution.columnMapping ? { columnMapping: contribution.columnMapping } : {}),
-          ...(contribution.populationValues ? { populationValues: contribution.populationValues } : {}),
-          ...(contribution.defaultPopulation ? { defaultPopulation: contribution.defaultPopulation } : {}),
-        });
+      : terms.matching.mode === 'blind'
+        ? await validateBlindContribution(await body(), { matching: terms.matching, populations: terms.populations[contribution.side], maxBytes: maxUploadBytes() })
+        : await validateContribution(await body(), {
+            maxBytes: maxUploadBytes(),
+            populations: terms.populations[contribution.side],
+            ...(contribution.columnMapping ? { columnMapping: contribution.columnMapping } : {}),
+            ...(contribution.populationValues ? { populationValues: contribution.populationValues } : {}),
+            ...(contribution.defaultPopulation ? { defaultPopulation: contribution.defaultPopulation } : {}),
+          });
   const finalReport = report ?? {
     verdict: 'rejected' as const,
     reason: `the file has ${object.size} bytes; the limit is ${maxUploadBytes()}`,
@@ -74,10 +81,14 @@ export async function validateUploadedContribution(ids: { agreementId: string; r
   return done;
 }
 
-/** Tells the partner, and counts an accepted contribution for its run. Both are safe to repeat. */
+/** Tells the partner, and counts an accepted contribution for its run. All of it is safe to repeat. */
 async function afterValidation(contribution: Contribution, now: Date): Promise<void> {
   const report = contribution.report;
   if (!report) return;
+  // A blind agreement (its slots name blind keys) keeps no file it refused: it may be the clear list, uploaded by mistake.
+  if (report.verdict === 'rejected' && contribution.blindKeys) {
+    await deleteUploadForGood(requireEnv(ENV.uploadsBucket), contributionObjectKey(contribution));
+  }
   const summary = report.verdict === 'accepted' ? `${report.accepted} of ${report.rowsRead} rows accepted` : (report.reason ?? 'the file did not pass validation');
   // Its id and time come from the contribution, so a retry (whatever its event's time) enqueues the same item: once.
   await outboxStore().enqueue(

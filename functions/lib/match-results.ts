@@ -87,7 +87,8 @@ export async function writeMatchedAccounts(run: Run, terms: Terms, side: Side, p
   const refs = new Set<string>();
   for (const pair of pairs) for (const ref of side === 'proposer' ? pair.a : pair.b) refs.add(ref);
   const lines: string[] = [];
-  if (refs.size > 0) {
+  // A blind run holds no row of either list: its accounts files stay empty, and each side maps its own records back (shared/blind/view.ts).
+  if (refs.size > 0 && terms.matching.mode !== 'blind') {
     const source = await contributionSource(run, terms, side);
     const report = await validateContribution(await openContribution(source), source.options, (row) => {
       if (refs.has(row.ref)) lines.push(`${JSON.stringify(matchedAccountRow(row))}\n`);

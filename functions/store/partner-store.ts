@@ -7,6 +7,7 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import type { BlindKey } from '../../shared/blind/keys.ts';
 import { ConflictError, NotFoundError } from '../../shared/errors.ts';
 import type { ApiKey, Partner, Role } from '../../shared/partner.ts';
 import { ENTITY, keys } from './table-keys.ts';
@@ -27,6 +28,16 @@ export interface PartnerStore {
   listKeys(partnerId: string): Promise<ApiKey[]>;
   /** Revokes a key; idempotent. Refuses to revoke the partner's last active admin key. */
   revokeKey(partnerId: string, keyId: string, revokedAt: string): Promise<ApiKey>;
+  /** The partner's blind-matching public key in force, if it registered one. */
+  getBlindKey(partnerId: string): Promise<BlindKey | undefined>;
+  /**
+   * Registers `key` as the partner's blind key in force, retiring `previous`
+   * (the key read as in force, or undefined when there was none); a
+   * ConflictError when another registration got there first.
+   */
+  putBlindKey(partnerId: string, key: BlindKey, previous: BlindKey | undefined): Promise<void>;
+  /** Every blind key the partner registered, oldest first, retired ones with their retiredAt. */
+  listBlindKeys(partnerId: string): Promise<BlindKey[]>;
 }
 
 // ---- request builders: pure, unit-testable without a database ----
@@ -124,7 +135,66 @@ export function listKeysParams(tableName: string, partnerId: string): QueryComma
   };
 }
 
+/**
+ * A new blind key in force: the current item (written only if the one read
+ * as in force still is), its history item, the previous key's history item
+ * retired, and a check that the partner exists, in one transaction.
+ */
+export function putBlindKeyParams(tableName: string, partnerId: string, key: BlindKey, previous: BlindKey | undefined): TransactWriteCommandInput {
+  const { retiredAt: _current, ...current } = key;
+  const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
+    { ConditionCheck: { TableName: tableName, Key: keys.partner(partnerId), ConditionExpression: 'attribute_exists(pk)' } },
+    {
+      Put: {
+        TableName: tableName,
+        Item: { ...keys.blindKey(partnerId), entity: ENTITY.blindKey, ...current },
+        ...(previous
+          ? { ConditionExpression: 'fingerprint = :previous', ExpressionAttributeValues: { ':previous': previous.fingerprint } }
+          : { ConditionExpression: 'attribute_not_exists(pk)' }),
+      },
+    },
+    {
+      Put: {
+        TableName: tableName,
+        Item: { ...keys.blindKeyHistory(partnerId, key.registeredAt, key.fingerprint), entity: ENTITY.blindKeyHistory, ...current },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    },
+  ];
+  if (previous) {
+    items.push({
+      Update: {
+        TableName: tableName,
+        Key: keys.blindKeyHistory(partnerId, previous.registeredAt, previous.fingerprint),
+        UpdateExpression: 'SET retiredAt = :retiredAt',
+        ExpressionAttributeValues: { ':retiredAt': key.registeredAt },
+      },
+    });
+  }
+  return { TransactItems: items };
+}
+
+export function listBlindKeysParams(tableName: string, partnerId: string): QueryCommandInput {
+  const { pk, skPrefix } = keys.blindKeyHistoryPrefix(partnerId);
+  return {
+    TableName: tableName,
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
+    ConsistentRead: true,
+  };
+}
+
 // ---- mapping stored items back to the domain ----
+
+function toBlindKey(item: Record<string, unknown>): BlindKey {
+  return {
+    publicKey: String(item.publicKey),
+    fingerprint: String(item.fingerprint),
+    registeredAt: String(item.registeredAt),
+    registeredBy: String(item.registeredBy),
+    ...(typeof item.retiredAt === 'string' ? { retiredAt: item.retiredAt } : {}),
+  };
+}
 
 function toPartner(item: Record<string, unknown>): Partner {
   return {
@@ -229,6 +299,35 @@ export class DynamoPartnerStore implements PartnerStore {
       throw error;
     }
     return { ...key, revokedAt };
+  }
+
+  async getBlindKey(partnerId: string): Promise<BlindKey | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.blindKey(partnerId), ConsistentRead: true }));
+    return Item ? toBlindKey(Item) : undefined;
+  }
+
+  async putBlindKey(partnerId: string, key: BlindKey, previous: BlindKey | undefined): Promise<void> {
+    try {
+      await this.client.send(new TransactWriteCommand(putBlindKeyParams(this.tableName, partnerId, key, previous)));
+    } catch (error) {
+      const failed = failedConditions(error);
+      if (failed?.[0]) throw new NotFoundError('the partner of this key no longer exists', { cause: error });
+      if (failed?.[1] || failed?.[2]) {
+        throw new ConflictError('another blind key was registered meanwhile: read it and try again', { code: 'blind_key_changed', cause: error });
+      }
+      throw error;
+    }
+  }
+
+  async listBlindKeys(partnerId: string): Promise<BlindKey[]> {
+    const found: BlindKey[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(new QueryCommand({ ...listBlindKeysParams(this.tableName, partnerId), ExclusiveStartKey }));
+      for (const item of page.Items ?? []) found.push(toBlindKey(item));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return found;
   }
 
   private async getKeyItem(partnerId: string, keyId: string): Promise<Record<string, unknown> | undefined> {

@@ -18,6 +18,8 @@ export const handler = async (event: unknown): Promise<{ mode: 'inline' | 'shard
   if (!stored || !run) throw new Error(`run ${input.runId ?? '(none)'} of agreement ${input.agreementId} does not exist`);
   if (run.status === 'matched') return { mode: 'inline', bytes: 0, shards: 1 };
   const terms = termsOf(stored.agreement.terms);
+  // A blind run is a join of tokens in one task (functions/lib/blind-match.ts), whatever its size.
+  if (terms.matching.mode === 'blind') return { mode: 'inline', bytes: 0, shards: 1 };
   const bytes = (await contributionBytes(await contributionSource(run, terms, 'proposer'))) + (await contributionBytes(await contributionSource(run, terms, 'counterparty')));
   return bytes > matchShardThreshold() ? { mode: 'sharded', bytes, shards: MATCH_SHARDS } : { mode: 'inline', bytes, shards: 1 };
 };

@@ -3,6 +3,7 @@ import { matchAccounts } from '../../shared/matching/matcher.ts';
 import { readSide } from '../../shared/matching/pipeline.ts';
 import type { Side } from '../../shared/terms.ts';
 import { runAgreementCommand } from '../lib/agreement-commands.ts';
+import { matchBlindRun } from '../lib/blind-match.ts';
 import { contributionSource, openContribution } from '../lib/contribution-source.ts';
 import { completeMatch, matchOptionsOf } from '../lib/match-results.ts';
 import { agreementStore } from '../lib/stores.ts';
@@ -31,7 +32,10 @@ export const handler = async (event: unknown): Promise<{ status: string; pairs: 
     const source = await contributionSource(run, terms, side);
     return readSide(await openContribution(source), source.options);
   };
-  const [proposer, counterparty] = [await read('proposer'), await read('counterparty')];
-  const result = matchAccounts(proposer.table, counterparty.table, matchOptionsOf(terms));
+  // Blind terms: the sides uploaded tokens, joined by lib/blind-match (match-prepare sends blind runs here); the rest is the same.
+  const result =
+    terms.matching.mode === 'blind'
+      ? await matchBlindRun(run, terms)
+      : matchAccounts((await read('proposer')).table, (await read('counterparty')).table, matchOptionsOf(terms));
   return completeMatch({ stored, run, result, now: input.now });
 };

@@ -34,6 +34,8 @@ export class ContributionsConstruct extends Construct {
     })
       .bindTable(props.storage, 'readWrite')
       .bindBucket(props.storage, 'uploads', 'read', 'contributions/');
+    // A file a blind agreement refuses is deleted for good, every version: it may be the clear list, uploaded by mistake.
+    props.storage.grantPurge(this.uploadedFunction, 'uploads', 'contributions/');
     props.engagement.grantAnswer(this.uploadedFunction);
     // The bucket's native EventBridge notifications, set on the CloudFormation
     // resource: CDK's addEventNotification would add a custom-resource Lambda

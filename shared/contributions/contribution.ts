@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BlindKeyPairFingerprintsSchema } from '../blind/keys.ts';
 import { idPattern } from '../ids.ts';
 import { PopulationSchema, SideSchema } from '../terms.ts';
 import { ColumnMappingSchema, PopulationValuesSchema } from './columns.ts';
@@ -31,6 +32,9 @@ export const UploadSlotRequestSchema = z
     columnMapping: ColumnMappingSchema.meta({ id: 'ColumnMapping', description: 'which header holds each field, when the usual CRM export names are not used' }).optional(),
     populationValues: PopulationValuesSchema.optional().describe('your own Type/Status values, e.g. {"Tier 1": "customer"}; they win over the known ones'),
     defaultPopulation: PopulationSchema.optional().describe('the population of rows whose type column is empty, or of every row when there is none'),
+    blindKeys: BlindKeyPairFingerprintsSchema.optional().describe(
+      'blind agreements only, and required there: the fingerprints of the two public keys the run’s secret was derived from (GET /v1/agreements/{agreementId}/blind-keys?runId=...)',
+    ),
   })
   .meta({ id: 'UploadSlotRequest' });
 export type UploadSlotRequest = z.output<typeof UploadSlotRequestSchema>;
@@ -62,6 +66,7 @@ export const ContributionSchema = z
     columnMapping: ColumnMappingSchema.optional(),
     populationValues: PopulationValuesSchema.optional(),
     defaultPopulation: PopulationSchema.optional(),
+    blindKeys: BlindKeyPairFingerprintsSchema.optional().describe('a blind contribution: the public keys its tokens were made with'),
     createdAt: z.iso.datetime(),
     uploadedAt: z.iso.datetime().optional(),
     validatedAt: z.iso.datetime().optional(),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type Population, PopulationSchema, POPULATIONS } from '../terms.ts';
 import { ColumnMappingError, ColumnMappingSchema, CONTRIBUTION_FIELDS, type ContributionField, PopulationValuesSchema, populationReader, resolveColumns } from './columns.ts';
 import { byteChunks, CsvFileError, CsvParser, DEFAULT_CSV_LIMITS, type Delimiter } from './csv-reader.ts';
+import { looksBlind } from '../blind/format.ts';
 
 /**
  * Validation of a contribution as it streams in: the CSV reader's records,
@@ -204,6 +205,9 @@ export async function validateContribution(
   const handlers = {
     header(fields: string[], delimiter: Delimiter) {
       report.delimiter = delimiter;
+      if (looksBlind(fields)) {
+        throw new FileRejection('this is a blind contribution (record and token columns), but the agreement matches in the clear: upload the account list itself');
+      }
       let resolved;
       try {
         resolved = resolveColumns(fields, settings.columnMapping);

@@ -302,7 +302,7 @@ const termsArb: fc.Arbitrary<TermsInput> = fc.record(
       { requiredKeys: [] },
     ),
     matching: fc.record(
-      { mode: fc.constantFrom('clear', 'blind'), domain: fc.constant(true), name: fc.boolean(), fuzzyThreshold: fc.constantFrom(0.85, 0.9, 1) },
+      { mode: fc.constantFrom('clear', 'blind'), domain: fc.constant(true), name: fc.boolean(), fuzzyThreshold: fc.constantFrom(0.85, 0.9, 1), blindCountry: fc.boolean() },
       { requiredKeys: [] },
     ),
     visibility: fc.record({ asymmetric: fc.boolean(), proposer: rowOf(rowOf(cellArb)), counterparty: rowOf(rowOf(cellArb)) }, { requiredKeys: [] }),
@@ -329,7 +329,25 @@ const termsArb: fc.Arbitrary<TermsInput> = fc.record(
     rulesOfEngagement: rowOf(rowOf(ruleArb)),
   },
   { requiredKeys: [] },
-);
+).map(blindConsistent);
+
+/** Blind terms as they must be: exact names, no extra fields of the other side (shared/terms.ts refuses the rest). */
+function blindConsistent(input: TermsInput): TermsInput {
+  if (input.matching?.mode !== 'blind') {
+    if (input.matching?.blindCountry === undefined) return input;
+    const { blindCountry: _clearHasNone, ...matching } = input.matching;
+    return { ...input, matching };
+  }
+  const strip = (matrix: unknown) =>
+    Object.fromEntries(
+      Object.entries((matrix ?? {}) as Record<string, Record<string, { level?: string; fields?: string[] }>>).map(([mine, row]) => [
+        mine,
+        Object.fromEntries(Object.entries(row).map(([theirs, cell]) => [theirs, cell.level === undefined ? {} : { level: cell.level }])),
+      ]),
+    );
+  const visibility = input.visibility ? { ...input.visibility, proposer: strip(input.visibility.proposer), counterparty: strip(input.visibility.counterparty) } : undefined;
+  return { ...input, matching: { ...input.matching, fuzzyThreshold: 1 }, ...(visibility ? { visibility } : {}) } as TermsInput;
+}
 
 /** The same value with the keys of every object in another order, chosen by `seed`. */
 function reorderKeys(value: unknown, seed: number): unknown {
@@ -389,7 +407,9 @@ describe('terms hash', () => {
       hashes.add(hash);
       // Showing fields in a count cell needs the level "accounts" too: that edit changes both.
       const levelToo = path.endsWith('.fields') && diffTerms(base, terms).length === 2 ? [path.replace(/fields$/, 'level')] : [];
-      expect(diffTerms(base, terms).map((change) => change.path)).toEqual([path, ...levelToo]);
+      // Blind matching compares names exactly: that edit sets the threshold to 1 too.
+      const thresholdToo = path === 'matching.mode' ? ['matching.fuzzyThreshold'] : [];
+      expect(diffTerms(base, terms).map((change) => change.path)).toEqual([path, ...levelToo, ...thresholdToo].sort());
     }
   });
 });
@@ -421,6 +441,7 @@ function singleEdits(base: Terms): { path: string; terms: Terms }[] {
     for (const key of path.slice(0, -1)) parent = parent[key] as Record<string, unknown>;
     parent[path.at(-1)!] = alternative(dotted, value);
     if (dotted.endsWith('.fields')) parent.level = 'accounts';
+    if (dotted === 'matching.mode') parent.fuzzyThreshold = 1;
     out.push({ path: dotted, terms: parseTerms(copy) });
   };
   visit(base, []);
@@ -522,7 +543,7 @@ describe('describeTerms', () => {
       'Visibility is asymmetric: each side sees exactly what is written below, even where that is more than it shows the other (give-to-get is off by agreement of both sides).',
     );
     expect(lines).toContain(
-      'Accounts match on registrable web domain and exact company name; matching is blind: both lists are hashed before they are compared. Accounts that do not match are never shown to anyone.',
+      'Accounts match on registrable web domain and exact company name; matching is blind: each side turns its keys into tokens that only the two sides can compute, and Accord compares the tokens, never the lists. Accounts that do not match are never shown to anyone.',
     );
     expect(lines).toContain('No reminders are sent.');
   });
