@@ -10,17 +10,24 @@
  * 2. Waiting: 1,000 executions parked on waitForTaskToken tasks; resident
  *    memory of the process then, and the rate at which SendTaskSuccess wakes
  *    them all.
- * 3. Matching: 1,000,000 x 1,000,000 generated CRM rows through Accord's
+ * 3. API load: 200 concurrent clients against the embedded stack started in
+ *    a child process, as `npm start` starts it (bench/load.ts, bounded in
+ *    requests and time, its own guard).
+ * 4. Matching: 1,000,000 x 1,000,000 generated CRM rows through Accord's
  *    pipeline against a DuckDB domain join on the same files
  *    (bench/match-bench.ts, its own ten-minute guard).
+ *
+ *   npm run bench [-- --load-only | --match-only]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { RealClock } from '../workflows/engine/clock.ts';
 import { Engine } from '../workflows/engine/engine.ts';
 import { type LambdaModule, ModuleLambdaInvoker } from '../workflows/engine/lambda.ts';
 import { SqliteStore } from '../workflows/engine/sqlite-store.ts';
+import { DEFAULT_LOAD, printLoadReport, runLoadBench } from './load.ts';
 import { runMatchBench } from './match-bench.ts';
 
 const CONCURRENT = 100;
@@ -58,6 +65,18 @@ const parked = {
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
 async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { 'load-only': { type: 'boolean', default: false }, 'match-only': { type: 'boolean', default: false } } });
+  if (!values['match-only']) {
+    if (!values['load-only']) await runStepFunctionsBench();
+    const load = await runLoadBench(DEFAULT_LOAD);
+    printLoadReport(load, DEFAULT_LOAD);
+    console.log();
+    if (load.errors.length > 0 || load.lost.length > 0) process.exitCode = 1;
+  }
+  if (!values['load-only']) await runMatchBench();
+}
+
+async function runStepFunctionsBench(): Promise<void> {
   const guard = setTimeout(() => {
     console.error(`bench: aborted after ${GUARD_MS / 1000} s`);
     process.exit(1);
@@ -125,7 +144,6 @@ async function main(): Promise<void> {
   console.log('Local Step Functions runtime, durable store (SQLite WAL, synchronous=FULL, group commit)');
   for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);
   console.log();
-  await runMatchBench();
 }
 
 main().catch((err: unknown) => {

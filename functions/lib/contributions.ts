@@ -43,10 +43,10 @@ export async function recordContributionAccepted(
     const side = stored ? sideOf(stored.agreement, partnerId) : undefined;
     const run = side ? await store.getRun(agreementId, runId) : undefined;
     if (!stored || !side || !run) throw new NotFoundError(`run ${runId} of agreement ${agreementId} was not found`);
-    assertRunTakesContributions(stored.agreement, run, now);
     const current = run.contributions[side];
-    // Validation may finish out of order: an older upload never replaces a newer one.
+    // Counted already (a retry), or validation finished out of order: an older upload never replaces a newer one.
     if (current && (current.contributionId === contributionId || (current.createdAt ?? '') > createdAt)) return run;
+    assertRunTakesContributions(stored.agreement, run, now);
     const changed: Run = { ...run, contributions: { ...run.contributions, [side]: { acceptedAt: now.toISOString(), contributionId, createdAt } }, version: run.version + 1 };
     try {
       await store.saveRun(changed, run.version);

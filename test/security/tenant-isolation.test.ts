@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { ROUTES, type RouteDefinition } from '../../functions/api/routes.ts';
+import { useTestApi } from '../support/api-client.ts';
+import { buildWorld, fillPath, ownerOf, PARTIES, type PartyName, privateTokensOf, ROLES, SAMPLE_BODIES, type World, worldState } from './world.ts';
+
+/**
+ * Tenant isolation, walked over every route of ROUTES (a route added later is
+ * walked too, once test/security/world.ts knows how to fill its path) with
+ * every role of three partners: A and B, parties to an agreement, and C,
+ * outside it. Each call is allowed or refused exactly as the route's roles and
+ * the caller's party say — 403 for a role the route does not take, 404 for
+ * what is not yours (never saying whether it exists) — a refused call changes
+ * nothing, and nothing C is shown names A's or B's private things.
+ */
+
+// The world's webhooks point at loopback; the API handlers read this per request.
+process.env.ACCORD_WEBHOOK_ALLOW_LOOPBACK_HTTP = 'true';
+
+const api = useTestApi();
+const routes = ROUTES as readonly RouteDefinition[];
+
+/** Reads first, then writes, then deletions: a deletion cannot take away what a later call is about. */
+const ORDER: Record<string, number> = { GET: 0, POST: 1, PUT: 1, PATCH: 1, DELETE: 2 };
+
+interface Call {
+  route: RouteDefinition;
+  who: PartyName;
+  role: (typeof ROLES)[number];
+}
+
+function expectation(call: Call): 'allowed' | 'forbidden' | 'not_found' | 'public' {
+  if (call.route.auth === 'public') return 'public';
+  if (!call.route.auth.includes(call.role)) return 'forbidden';
+  const owner = ownerOf(call.route);
+  if (owner === 'a' && call.who !== 'a') return 'not_found';
+  if (owner === 'parties' && call.who === 'c') return 'not_found';
+  return 'allowed';
+}
+
+describe('tenant isolation', () => {
+  it('every route can be walked: each path parameter has a filler', () => {
+    const missing = routes.flatMap((route) => {
+      try {
+        ownerOf(route);
+        return [];
+      } catch (error) {
+        return [(error as Error).message];
+      }
+    });
+    expect(missing).toEqual([]);
+  });
+
+  it('allows and refuses every route for every role of A, B and C as roles and parties say, and a refusal changes nothing', async () => {
+    const world: World = await buildWorld(api);
+    const keyOf = (who: PartyName, role: Call['role']) => world[who].keys[role];
+    const secrets = privateTokensOf(world);
+    const failures: string[] = [];
+    const calls = [...routes]
+      .sort((x, y) => (ORDER[x.method] ?? 1) - (ORDER[y.method] ?? 1))
+      .flatMap((route) => PARTIES.flatMap((who) => ROLES.map((role): Call => ({ route, who, role }))));
+
+    let before = await worldState(world);
+    for (const call of calls) {
+      const { route, who, role } = call;
+      const path = fillPath(route, world);
+      const sample = SAMPLE_BODIES[route.handler];
+      const body = route.request?.body ? (sample ? sample(world, who) : {}) : undefined;
+      const response = await api.call<{ error?: { code: string } }>(route.method, path, { key: keyOf(who, role), ...(body === undefined ? {} : { body }) });
+      const label = `${route.method} ${route.path} as ${who.toUpperCase()} ${role}`;
+      const expected = expectation(call);
+      const status = response.status;
+      if (status >= 500) failures.push(`${label}: ${status}`);
+      if (expected === 'forbidden' && !(status === 403 && response.body.error?.code === 'forbidden')) failures.push(`${label}: ${status}, expected 403`);
+      if (expected === 'not_found' && !(status === 404 && response.body.error?.code === 'not_found')) failures.push(`${label}: ${status}, expected 404`);
+      if (expected === 'allowed' && [401, 403, 404].includes(status)) {
+        failures.push(`${label}: ${status} ${response.text.slice(0, 200)}, expected to be let through${status === 400 ? ' (add a sample body to SAMPLE_BODIES)' : ''}`);
+      }
+      if (expected === 'allowed' && status === 400 && route.request?.body) failures.push(`${label}: 400 — add a valid sample body to SAMPLE_BODIES in test/security/world.ts`);
+      if (expected === 'public' && [401, 403].includes(status)) failures.push(`${label}: ${status} on a public route`);
+
+      // A read that was let through changes nothing to compare; anything else is compared with the state before it.
+      if (!(route.method === 'GET' && status < 400)) {
+        const after = await worldState(world);
+        if (status >= 400 && after !== before) failures.push(`${label}: refused with ${status} but the stored state changed`);
+        before = after;
+      }
+
+      if (who === 'c') {
+        const shown = response.text + JSON.stringify(Object.fromEntries(response.headers));
+        // What C itself sent (an id in the path, a counterparty in the body) may be echoed back; nothing else of A's or B's.
+        const sent = path + JSON.stringify(body ?? null);
+        const leaked = secrets.filter((token) => shown.includes(token) && !sent.includes(token));
+        if (leaked.length > 0) failures.push(`${label}: shows C ${leaked.join(', ')}`);
+      }
+    }
+    expect(failures).toEqual([]);
+    // The walk reached every route, and both refusals and successes happened.
+    expect(calls.length).toBe(routes.length * PARTIES.length * ROLES.length);
+    expect(calls.filter((call) => expectation(call) === 'not_found').length).toBeGreaterThan(0);
+  }, 180_000);
+
+  it('lists the A–B agreement to A and B only', async () => {
+    const world = await buildWorld(api);
+    const seen = async (who: PartyName) =>
+      (await api.call<{ agreements: { id: string }[] }>('GET', '/v1/agreements', { key: world[who].keys.viewer })).body.agreements.map((agreement) => agreement.id);
+    expect(await seen('a')).toContain(world.agreement.id);
+    expect(await seen('b')).toContain(world.agreement.id);
+    expect(await seen('c')).not.toContain(world.agreement.id);
+  });
+});

@@ -1,0 +1,122 @@
+import { expect } from 'vitest';
+import type { RouteDefinition } from '../../functions/api/routes.ts';
+import { agreementStore } from '../../functions/lib/stores.ts';
+import type { ApiClient } from '../support/api-client.ts';
+import { type AgreementBody, type Company, company, openRun, partitionItems, ROLE_NAMES, until, type Role } from '../reliability/support.ts';
+
+/**
+ * Three tenants for the security suites: A and B in an agreement with an open
+ * run, C outside it, each with a key of every role and a webhook. Routes are
+ * walked generically from ROUTES: a path parameter is filled from
+ * PARAM_FILLERS by its name, a body from SAMPLE_BODIES by the route's handler.
+ */
+
+export interface World {
+  a: Company;
+  b: Company;
+  c: Company;
+  agreement: AgreementBody & { currentRunId: string };
+  /** A viewer key of A made to be revoked by the walk, so that A keeps its own keys. */
+  spareKeyIdOfA: string;
+}
+
+export type PartyName = 'a' | 'b' | 'c';
+
+/** Who may reach the thing a path parameter names: both parties of the A–B agreement, or only A. */
+export type Owner = 'parties' | 'a';
+
+export interface ParamFiller {
+  owner: Owner;
+  fill(world: World): string;
+}
+
+/**
+ * How to name, in a path, something of the A–B agreement or of A. A route
+ * whose path names a parameter missing here cannot be walked: the suites fail
+ * and say so, rather than skip it. A new route's parameter (matchId,
+ * referralId, ...) gets its line here, with what the world must make first.
+ */
+export const PARAM_FILLERS: Record<string, ParamFiller> = {
+  agreementId: { owner: 'parties', fill: (world) => world.agreement.id },
+  runId: { owner: 'parties', fill: (world) => world.agreement.currentRunId },
+  keyId: { owner: 'a', fill: (world) => world.spareKeyIdOfA },
+};
+
+/** A valid body for each route that takes one, as the caller `who` would send it; `{}` for a route not listed. */
+export const SAMPLE_BODIES: Record<string, (world: World, who: PartyName) => unknown> = {
+  'sign-up-partner': () => ({ name: 'Walker', domain: `walker-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}.com`, contactEmail: 'ops@walker.example' }),
+  'create-key': () => ({ role: 'viewer', label: 'walk' }),
+  'propose-agreement': (world, who) => ({ counterpartyId: who === 'a' ? world.b.id : world.a.id, terms: {} }),
+  'counter-propose-agreement': (world) => ({ basedOnVersion: world.agreement.terms.version, terms: { purpose: 'countered by the walk' } }),
+  'approve-agreement': (world) => ({ termsHash: world.agreement.terms.hash }),
+  'decline-agreement': () => ({ reason: 'walk' }),
+  'withdraw-agreement': () => ({ reason: 'walk' }),
+  'create-upload-slot': () => ({ filename: 'accounts.csv' }),
+  'put-webhook': (_world, who) => ({ url: `http://127.0.0.1:9/hooks/${who}` }),
+};
+
+export function pathParameterNames(route: Pick<RouteDefinition, 'path'>): string[] {
+  return [...route.path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1] ?? '');
+}
+
+/** The route's path with every parameter filled, or an Error naming what is missing. */
+export function fillPath(route: Pick<RouteDefinition, 'method' | 'path'>, world: World): string {
+  return route.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
+    const filler = PARAM_FILLERS[name];
+    if (!filler) {
+      throw new Error(`${route.method} ${route.path}: no way to fill {${name}}; add it to PARAM_FILLERS in test/security/world.ts`);
+    }
+    return encodeURIComponent(filler.fill(world));
+  });
+}
+
+/** Who owns what the route's path names: the most restrictive owner of its parameters, or undefined when it names nothing. */
+export function ownerOf(route: Pick<RouteDefinition, 'method' | 'path'>): Owner | undefined {
+  const owners = pathParameterNames(route).map((name) => {
+    const filler = PARAM_FILLERS[name];
+    if (!filler) throw new Error(`${route.method} ${route.path}: no way to fill {${name}}; add it to PARAM_FILLERS in test/security/world.ts`);
+    return filler.owner;
+  });
+  if (owners.length === 0) return undefined;
+  return owners.includes('a') ? 'a' : 'parties';
+}
+
+/** Makes the three tenants, the A–B agreement with its open run, and a webhook for each (a 404 for "no webhook" would blur the walk). */
+export async function buildWorld(api: ApiClient): Promise<World> {
+  const [a, b, c] = [await company(api, 'Alpha'), await company(api, 'Bravo'), await company(api, 'Charlie')];
+  for (const party of [a, b, c]) {
+    const registered = await api.call('PUT', '/v1/partners/me/webhook', { key: party.keys.admin, body: { url: 'http://127.0.0.1:9/hooks' } });
+    expect(registered.status).toBe(201);
+  }
+  const spare = await api.call<{ key: { id: string } }>('POST', '/v1/partners/me/keys', { key: a.keys.admin, body: { role: 'viewer', label: 'spare' } });
+  expect(spare.status).toBe(201);
+  const agreement = await openRun(api, a, b);
+  // The engagement settles into its wait for contributions: from then on nothing changes by itself for days.
+  await until('the engagement to wait for contributions', () => agreementStore().getWait(agreement.id, 'contributions'));
+  return { a, b, c, agreement, spareKeyIdOfA: spare.body.key.id };
+}
+
+export const PARTIES: readonly PartyName[] = ['a', 'b', 'c'];
+export const ROLES: readonly Role[] = ROLE_NAMES;
+
+/** Every stored item of the world's tenants and of their agreement, to compare before and after a refused request. */
+export async function worldState(world: World): Promise<string> {
+  const partitions = [`PARTNER#${world.a.id}`, `PARTNER#${world.b.id}`, `PARTNER#${world.c.id}`, `AGREEMENT#${world.agreement.id}`];
+  const items = await Promise.all(partitions.map((pk) => partitionItems(pk)));
+  return JSON.stringify(items);
+}
+
+/** Identifiers and secrets of A and B that C must never be shown. */
+export function privateTokensOf(world: World): string[] {
+  return [
+    world.a.id,
+    world.b.id,
+    world.agreement.id,
+    world.agreement.currentRunId,
+    world.spareKeyIdOfA,
+    ...Object.values(world.a.keys),
+    ...Object.values(world.b.keys),
+    ...Object.values(world.a.keyIds),
+    ...Object.values(world.b.keyIds),
+  ];
+}
