@@ -346,7 +346,7 @@ function blindConsistent(input: TermsInput): TermsInput {
       ]),
     );
   const visibility = input.visibility ? { ...input.visibility, proposer: strip(input.visibility.proposer), counterparty: strip(input.visibility.counterparty) } : undefined;
-  return { ...input, matching: { ...input.matching, fuzzyThreshold: 1 }, ...(visibility ? { visibility } : {}) } as TermsInput;
+  return { ...input, matching: { ...input.matching, fuzzyThreshold: 1 }, ...(visibility ? { visibility } : {}) };
 }
 
 /** The same value with the keys of every object in another order, chosen by `seed`. */
