@@ -139,11 +139,12 @@ export async function runMatchBench(rows = 1_000_000): Promise<void> {
     const t = summary.timings;
     const lines: [string, string][] = [
       ['generated', `${rows.toLocaleString('en')} x ${rows.toLocaleString('en')} rows, ${dataset.entities.toLocaleString('en')} companies, ${quality.common.toLocaleString('en')} on both sides (${seconds(generated)})`],
-      ['Accord: validate + normalise A | B', `${seconds(t.readA ?? 0)} | ${seconds(t.readB ?? 0)} (both at once)`],
+      ['Accord: validate + normalise A | B', `${seconds(t.readA ?? 0)} | ${seconds(t.readB ?? 0)} (a worker thread each, at once)`],
+      ['Accord: index each side A | B', `${seconds(t.indexA ?? 0)} | ${seconds(t.indexB ?? 0)} (dedupe, canonical order, block keys; same workers)`],
       ['Accord: match (dedupe, domain, names)', seconds(t.match ?? 0)],
       ['Accord: write pairs (JSON Lines)', seconds(t.write ?? 0)],
       ['Accord: CSV to 9-box and pairs', `${seconds(accord.elapsed)} (${rate(2 * rows, accord.elapsed)}); process ${seconds(accord.wall)} with start-up`],
-      ['Accord: peak memory (max RSS)', mb(accord.maxRss)],
+      ['Accord: peak memory (max RSS, workers included)', mb(accord.maxRss)],
       ['Accord: pairs', `${summary.pairs} (domain ${summary.byMethod?.domain}, name ${summary.byMethod?.name})`],
       ['Accord: precision / recall', `${quality.overall.precision.toFixed(4)} / ${quality.overall.recall.toFixed(4)}`],
       ['  by domain', `${quality.byMethod.domain!.precision.toFixed(4)} / ${quality.byMethod.domain!.recall.toFixed(4)}`],

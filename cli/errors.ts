@@ -13,7 +13,7 @@ export const EXIT = {
   usage: 2,
   /** No key, or an unknown or revoked key (401), or a key whose role may not do this (403). */
   auth: 3,
-  /** No such agreement, run, key or partner, or not yours (404). */
+  /** No such agreement, run, key or partner, or not yours (404); results expired or deleted (410). */
   notFound: 4,
   /** The request conflicts with what is stored (409): stale terms version, wrong state, already exists. */
   conflict: 5,
@@ -31,7 +31,7 @@ export const EXIT_CODES_HELP = `Exit codes:
   1  failed: invalid input (checked locally or by the API), rejected contribution, server error
   2  usage: unknown command or option, missing argument, unreadable file, unknown profile
   3  authentication or permission: no key, unknown or revoked key (401), role not allowed (403)
-  4  not found (404)
+  4  not found (404), or gone (410): results expired or deleted
   5  conflict (409): stale terms version, wrong state, already exists
   6  the API cannot be reached
   7  timed out waiting`;
@@ -53,7 +53,7 @@ export const usageError = (message: string) => new CliError(message, EXIT.usage)
 /** The exit code of an API answer's HTTP status. */
 export function exitCodeOfStatus(status: number): ExitCode {
   if (status === 401 || status === 403) return EXIT.auth;
-  if (status === 404) return EXIT.notFound;
+  if (status === 404 || status === 410) return EXIT.notFound;
   if (status === 409) return EXIT.conflict;
   return EXIT.failed;
 }

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ROUTES, type RouteHandlerName, type RouteOf } from '../functions/api/routes.ts';
+import { ROUTES } from '../functions/api/routes.ts';
 import { CliError, EXIT, exitCodeOfStatus } from './errors.ts';
 
 /**
@@ -10,13 +10,16 @@ import { CliError, EXIT, exitCodeOfStatus } from './errors.ts';
  * message and the exit code of its status.
  */
 
-type Route<H extends RouteHandlerName> = RouteOf<H>;
-type RequestPart<H extends RouteHandlerName, K extends string> = Route<H> extends { request: infer R } ? (R extends Record<K, infer S extends z.ZodType> ? z.input<S> : never) : never;
-type SuccessResponse<H extends RouteHandlerName> = Extract<Route<H>['responses'][number], { status: 200 | 201 }>;
+type CliRoute = (typeof ROUTES)[number];
+export type RouteName = CliRoute['handler'];
+type Route<H extends RouteName> = Extract<CliRoute, { handler: H }>;
 
-export type ResponseOf<H extends RouteHandlerName> = SuccessResponse<H> extends { schema: infer S extends z.ZodType } ? z.output<S> : unknown;
+type RequestPart<H extends RouteName, K extends string> = Route<H> extends { request: infer R } ? (R extends Record<K, infer S extends z.ZodType> ? z.input<S> : never) : never;
+type SuccessResponse<H extends RouteName> = Extract<Route<H>['responses'][number], { status: 200 | 201 }>;
 
-export interface CallInput<H extends RouteHandlerName> {
+export type ResponseOf<H extends RouteName> = SuccessResponse<H> extends { schema: infer S extends z.ZodType } ? z.output<S> : unknown;
+
+export interface CallInput<H extends RouteName> {
   params?: Record<string, string>;
   query?: Partial<Record<string, string>>;
   body?: RequestPart<H, 'body'>;
@@ -55,34 +58,41 @@ export class AccordClient {
     private readonly keySource = 'the key',
   ) {}
 
-  async call<H extends RouteHandlerName>(handler: H, input: CallInput<H> = {}): Promise<ResponseOf<H>> {
-    const route = ROUTES.find((candidate) => candidate.handler === handler);
+  /** Calls a route and answers its JSON body. */
+  async call<H extends RouteName>(handler: H, input: CallInput<H> = {}): Promise<ResponseOf<H>> {
+    const text = await this.callText(handler, input);
+    try {
+      return (text ? JSON.parse(text) : undefined) as ResponseOf<H>;
+    } catch {
+      throw new CliError(`the API answered ${handler} with something that is not JSON`, EXIT.failed);
+    }
+  }
+
+  /** Calls a route and answers its body as text (a CSV export). */
+  async callText<H extends RouteName>(handler: H, input: CallInput<H> = {}): Promise<string> {
+    const route: CliRoute | undefined = ROUTES.find((candidate) => candidate.handler === handler);
     if (!route) throw new Error(`no route ${handler}`);
     if (route.auth !== 'public' && !this.key) {
       throw new CliError('no API key: run accord signup, add a profile (accord profile add NAME), pass --profile NAME, or set ACCORD_API_KEY', EXIT.auth);
     }
     const query = new URLSearchParams(Object.entries(input.query ?? {}).filter((entry): entry is [string, string] => entry[1] !== undefined));
     const url = `${this.endpoint}${pathOf(route.path, input.params)}${query.size ? `?${query.toString()}` : ''}`;
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = {};
     if (route.auth !== 'public' && this.key) headers.authorization = `Bearer ${this.key}`;
     let body: string | undefined;
-    if (input.body !== undefined) {
-      body = JSON.stringify(input.body);
-      headers['content-type'] = 'application/json';
-    } else if (route.method === 'POST' || route.method === 'PUT') {
-      body = '{}';
+    if (route.method === 'POST' || route.method === 'PUT') {
+      body = JSON.stringify(input.body ?? {});
       headers['content-type'] = 'application/json';
     }
     const response = await send(url, { method: route.method, headers, ...(body === undefined ? {} : { body }) }, this.endpoint);
     const text = await response.text();
-    let parsed: unknown;
+    if (response.ok) return text;
+    let error: Envelope['error'];
     try {
-      parsed = text ? JSON.parse(text) : undefined;
+      error = (JSON.parse(text) as Envelope).error;
     } catch {
-      parsed = undefined;
+      error = undefined;
     }
-    if (response.ok) return parsed as ResponseOf<H>;
-    const error = (parsed as Envelope | undefined)?.error;
     const message = error?.message ?? `HTTP ${response.status} ${response.statusText}`;
     const hint = response.status === 401 ? ` (${this.keySource})` : '';
     throw new ApiError(`${message}${hint}`, response.status, error?.code ?? `http_${response.status}`, error?.details ?? []);

@@ -5,6 +5,8 @@ import { registerAgreementCommands } from './commands/agreements.ts';
 import { registerAuditCommand } from './commands/audit.ts';
 import { registerContributeCommand } from './commands/contribute.ts';
 import { registerKeyCommands } from './commands/keys.ts';
+import { registerResultsCommands } from './commands/results.ts';
+import { registerWebhookCommands } from './commands/webhook.ts';
 import { CliError, EXIT, EXIT_CODES_HELP, oneLine } from './errors.ts';
 import type { CliIo } from './io.ts';
 
@@ -39,7 +41,9 @@ function buildProgram(io: CliIo): Command {
   registerKeyCommands(program, io);
   registerAgreementCommands(program, io);
   registerContributeCommand(program, io);
+  registerResultsCommands(program, io);
   registerAuditCommand(program, io);
+  registerWebhookCommands(program, io);
   return program;
 }
 

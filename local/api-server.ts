@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { pathMatches } from '../functions/api/answer-not-found.ts';
 import { NOT_FOUND_HANDLER, ROUTES, type RouteDefinition } from '../functions/api/routes.ts';
+import { serveConsoleFilesFrom } from '../functions/lib/console-files.ts';
 import { lambdaContext } from './lambda-context.ts';
 
 /**
@@ -14,6 +15,10 @@ import { lambdaContext } from './lambda-context.ts';
 
 /** API Gateway HTTP API refuses payloads over 10 MB before any function runs; so does this. */
 const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+// The web console's files: built in memory (esbuild) on the first request for
+// /console, where on AWS the stack builds them into the function's asset.
+serveConsoleFilesFrom(async () => (await import('../console/build.ts')).buildConsole());
 
 type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 

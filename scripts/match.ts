@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ValidationReport } from '../shared/contributions/validate.ts';
 import { type MatchOptions, type MatchResult, matchAccounts, nineBox, type NineBox, pairsToJsonLines } from '../shared/matching/matcher.ts';
-import { readSide } from '../shared/matching/pipeline.ts';
+import { readSideInWorker } from '../shared/matching/pipeline.ts';
 import { parseTerms } from '../shared/terms.ts';
 
 // ---------------------------------------------------------------------------
@@ -74,8 +74,8 @@ async function writeLines(path: string, result: MatchResult): Promise<void> {
 
 export async function dryRun(fileA: string, fileB: string, out: string | undefined, options: MatchOptions = parseTerms({}).matching): Promise<DryRunSummary> {
   const started = performance.now();
-  const [a, b] = await Promise.all([readSide(createReadStream(fileA)), readSide(createReadStream(fileB))]);
-  const timings: Record<string, number> = { readA: a.ms, readB: b.ms };
+  const [a, b] = await Promise.all([readSideInWorker(createReadStream(fileA)), readSideInWorker(createReadStream(fileB))]);
+  const timings: Record<string, number> = { readA: a.ms, readB: b.ms, indexA: a.indexMs ?? 0, indexB: b.indexMs ?? 0 };
   const summary: DryRunSummary = { a: fileSummary(fileA, a.report), b: fileSummary(fileB, b.report), timings };
   if (a.report.verdict === 'accepted' && b.report.verdict === 'accepted') {
     const matchStarted = performance.now();

@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { toCsv } from './csv.ts';
 import { ValidationError } from './errors.ts';
 import { CurrencySchema, type Side, SideSchema, type Terms } from './terms.ts';
-import { addRationals, apportion, convertExact, ExchangeRateSchema, parseDecimal, type Rational, roundHalfEven, timesBps, toSafeNumber } from './money.ts';
+import { addRationals, apportion, convertExact, ExchangeRateSchema, minorToDecimal, parseDecimal, type Rational, roundHalfEven, timesBps, toSafeNumber } from './money.ts';
 
 /**
  * The revenue-share ledger: what a won referral owes under the terms, as
@@ -81,6 +82,19 @@ function rateOf(deal: DealFigures, termsCurrency: string): Rational {
   if (deal.currency === termsCurrency) return { num: 1n, den: 1n };
   if (deal.exchangeRate === undefined) throw new RangeError(`a deal in ${deal.currency} needs an exchange rate to ${termsCurrency}`);
   return parseDecimal(deal.exchangeRate);
+}
+
+/** A deal's value in minor units of the terms' currency at the rate given, rounded half to even. */
+export function convertedValue(deal: DealFigures, termsCurrency: string): number {
+  const exact = convertExact(deal.amountMinor, deal.currency, termsCurrency, rateOf(deal, termsCurrency));
+  const rounded = roundHalfEven(exact.num, exact.den);
+  if (rounded > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new ValidationError(`the deal value in ${termsCurrency} is beyond what Accord can book exactly`, {
+      code: 'amount_out_of_range',
+      details: [{ path: 'amountMinor', message: `is over ${Number.MAX_SAFE_INTEGER} minor units of ${termsCurrency} at the exchange rate given` }],
+    });
+  }
+  return Number(rounded);
 }
 
 /**
@@ -295,4 +309,76 @@ export function datePeriod(from: string, to: string): Period {
 
 export function inPeriod(entry: Pick<LedgerEntry, 'bookedAt'>, period: Period): boolean {
   return entry.bookedAt >= period.from && entry.bookedAt < period.to;
+}
+
+export const STATEMENT_HEADER = [
+  'booked_at',
+  'line',
+  'entry_id',
+  'kind',
+  'referral_id',
+  'match_id',
+  'account',
+  'account_domain',
+  'payer',
+  'payee',
+  'amount',
+  'currency',
+  'amount_minor',
+  'deal_closed_at',
+  'basis_amount',
+  'basis_currency',
+  'exchange_rate',
+  'basis_in_terms_currency',
+  'bps',
+  'reverses_entry_id',
+] as const;
+
+/**
+ * A period's statement as CSV: one line per entry booked in the period
+ * (oldest first), then one `total` line per payer, payee and currency. Amounts
+ * are given in major units (`1234.56`) and in minor units; partners are named
+ * by `names` (their ids when unknown). Cells are formula-safe (shared/csv.ts).
+ */
+export function statementCsv(entries: readonly LedgerEntry[], period: Period, names: Readonly<Record<string, string>>): string {
+  const inside = sortEntries(entries.filter((entry) => inPeriod(entry, period)));
+  const name = (partnerId: string) => names[partnerId] ?? partnerId;
+  const lines = inside.map((entry) => [
+    entry.bookedAt,
+    'entry',
+    entry.id,
+    entry.kind,
+    entry.referralId,
+    entry.matchId,
+    entry.account.name,
+    entry.account.domain,
+    name(entry.payerId),
+    name(entry.payeeId),
+    minorToDecimal(entry.amountMinor, entry.currency),
+    entry.currency,
+    entry.amountMinor,
+    entry.closedAt,
+    minorToDecimal(entry.basis.amountMinor, entry.basis.currency),
+    entry.basis.currency,
+    entry.basis.exchangeRate,
+    minorToDecimal(entry.basis.convertedMinor, entry.currency),
+    entry.basis.bps,
+    entry.reversesEntryId,
+  ]);
+  const totals = balancesOf(inside).map((balance) => [
+    undefined,
+    'total',
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    `${balance.entries} entries booked ${period.label}`,
+    undefined,
+    name(balance.payerId),
+    name(balance.payeeId),
+    minorToDecimal(balance.amountMinor, balance.currency),
+    balance.currency,
+    balance.amountMinor,
+  ]);
+  return toCsv(STATEMENT_HEADER, [...lines, ...totals]);
 }

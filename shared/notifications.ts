@@ -40,6 +40,15 @@ export const NOTIFICATION_TYPES = [
   'results.withheld',
   'results.match_flagged',
   'results.expired',
+  'referral.proposed',
+  'referral.accepted',
+  'referral.declined',
+  'referral.opportunity',
+  'referral.won',
+  'referral.lost',
+  'referral.disputed',
+  'referral.resolution_proposed',
+  'referral.resolved',
 ] as const;
 export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
 
@@ -101,6 +110,8 @@ export interface NotificationFacts {
   reason?: string;
   /** The code an invited company signs up with. */
   invitationCode?: string;
+  /** The referral concerned (`ref_...`). */
+  referralId?: string;
 }
 
 export interface NotificationInput extends NotificationFacts {
@@ -187,6 +198,42 @@ const TEXTS: Record<NotificationType, (f: NotificationFacts, agreement: string) 
   'results.expired': (_f, a) => ({
     subject: `Results of ${a} expired`,
     text: `The results of a run of ${a} reached the end of their retention under the terms and were deleted.`,
+  }),
+  'referral.proposed': (f, a) => ({
+    subject: `${f.counterpartyName ?? 'Your partner'} registered a referral under ${a}`,
+    text: `${f.counterpartyName ?? 'Your partner'} registered referral ${f.referralId ?? ''} on an account you both have, under ${a}. Read it and accept it if the introduction happened as written, or decline it.`,
+  }),
+  'referral.accepted': (f, a) => ({
+    subject: `Referral ${f.referralId ?? ''} was accepted`,
+    text: `${f.counterpartyName ?? 'Your partner'} accepted referral ${f.referralId ?? ''} under ${a}.`,
+  }),
+  'referral.declined': (f, a) => ({
+    subject: `Referral ${f.referralId ?? ''} was declined`,
+    text: `Referral ${f.referralId ?? ''} under ${a} was declined.${f.reason ? ` Reason given: ${f.reason}` : ''}`,
+  }),
+  'referral.opportunity': (f, a) => ({
+    subject: `Referral ${f.referralId ?? ''} is an open opportunity`,
+    text: `${f.counterpartyName ?? 'Your partner'} recorded an open deal on referral ${f.referralId ?? ''} under ${a}.`,
+  }),
+  'referral.won': (f, a) => ({
+    subject: `Referral ${f.referralId ?? ''} was won`,
+    text: `${f.counterpartyName ?? 'Your partner'} marked referral ${f.referralId ?? ''} under ${a} won. Any fee or revenue share it owes under the terms is on the agreement's ledger.`,
+  }),
+  'referral.lost': (f, a) => ({
+    subject: `Referral ${f.referralId ?? ''} was lost`,
+    text: `${f.counterpartyName ?? 'Your partner'} marked referral ${f.referralId ?? ''} under ${a} lost.${f.reason ? ` Reason given: ${f.reason}` : ''}`,
+  }),
+  'referral.disputed': (f, a) => ({
+    subject: `Referral ${f.referralId ?? ''} is disputed`,
+    text: `${f.counterpartyName ?? 'Your partner'} disputed referral ${f.referralId ?? ''} under ${a}.${f.reason ? ` Reason given: ${f.reason}` : ''} It stays where it is until both sides settle the dispute.`,
+  }),
+  'referral.resolution_proposed': (f, a) => ({
+    subject: `A resolution of the dispute over referral ${f.referralId ?? ''} waits for you`,
+    text: `${f.counterpartyName ?? 'Your partner'} proposed how to settle the dispute over referral ${f.referralId ?? ''} under ${a}. Name the same resolution to agree, or propose another.`,
+  }),
+  'referral.resolved': (f, a) => ({
+    subject: `The dispute over referral ${f.referralId ?? ''} is settled`,
+    text: `The dispute over referral ${f.referralId ?? ''} under ${a} is settled; the ledger shows any change.`,
   }),
   'contribution.accepted': (f, a) => ({
     subject: `Your contribution to ${a} was accepted`,

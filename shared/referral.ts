@@ -3,9 +3,10 @@ import { type Actor, type Agreement, RunIdSchema } from './agreement.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { ConflictError, ForbiddenError, ValidationError } from './errors.ts';
 import { idPattern, newId } from './ids.ts';
-import { AttributionSchema, computeReferralShare, type DealFigures, entriesOfShare, type LedgerEntry, LedgerEntrySchema, reversalsOf } from './ledger.ts';
+import { AttributionSchema, computeReferralShare, convertedValue, type DealFigures, entriesOfShare, type LedgerEntry, LedgerEntrySchema, reversalsOf } from './ledger.ts';
 import { ExchangeRateSchema } from './money.ts';
 import { PartnerIdSchema, type Role } from './partner.ts';
+import { MatchIdSchema } from './results.ts';
 import { CurrencySchema, otherSide, type Population, PopulationSchema, type Side, SideSchema } from './terms.ts';
 
 /**
@@ -56,7 +57,6 @@ const Text = (max: number) => z.string().trim().min(1, 'must not be empty').max(
 const MinorUnits = z.int('must be a whole number of minor units (cents)').min(1, 'must be at least 1').max(Number.MAX_SAFE_INTEGER);
 
 export const ReferralIdSchema = z.string().regex(idPattern('referral'), 'must be a referral id (ref_...)');
-export const MatchIdSchema = z.string().regex(idPattern('match'), 'must be a match id (mch_...)');
 
 export const DealSchema = z
   .object({
@@ -119,6 +119,7 @@ export const ReferralSchema = z
     version: z.int().min(1),
     opportunity: z.object({ amountMinor: z.int(), currency: CurrencySchema, recordedAt: Timestamp }).optional(),
     deal: DealSchema.optional().describe('set when won'),
+    dealValueMinor: z.int().optional().describe('set when won: the deal’s value in minor units of the terms’ currency, at the rate given at close, rounded half to even'),
     attribution: AttributionSchema.optional().describe('set when won: whether anything is owed, and why'),
     entries: z.array(LedgerEntrySchema).describe('the ledger entries currently booked for this referral (none reversed)'),
     reason: z.string().optional().describe('why it was declined or lost'),
@@ -141,7 +142,7 @@ export const RegisterReferralRequestSchema = z
     runId: RunIdSchema.describe('the released run the match belongs to'),
     matchId: MatchIdSchema.describe('the match, as your released view of the run names it'),
     introducer: SideSchema.describe('the side that introduces; the other side is introduced (and pays any fee or share)'),
-    introducedAt: Timestamp.optional().describe('when the introduction was made; now when absent; not in the future, not before the run opened'),
+    introducedAt: Timestamp.optional().describe('when the introduction was made (it may predate the registration); now when absent; not in the future'),
     note: Text(2000).optional(),
   })
   .meta({ id: 'RegisterReferralRequest' });
@@ -256,18 +257,13 @@ export function registerReferral(
   request: RegisterReferralRequest,
   actor: ReferralActor,
   now: Date,
-  context: { runOpenedAt: string; id?: string },
+  context: { id?: string } = {},
 ): Extract<ReferralResult, { outcome: 'changed' }> {
   requireRole(actor, REFERRAL_ROLES, 'register a referral');
   if (agreement.counterpartyId === undefined) throw new ConflictError('the agreement has no counterparty yet', { code: 'wrong_status' });
   const introducedAt = request.introducedAt ?? now.toISOString();
   if (Date.parse(introducedAt) > now.getTime()) {
     throw new ValidationError('the introduction cannot be in the future', { details: [{ path: 'introducedAt', message: 'is in the future' }] });
-  }
-  if (Date.parse(introducedAt) < Date.parse(context.runOpenedAt)) {
-    throw new ValidationError(`the introduction cannot be before the run opened (${context.runOpenedAt})`, {
-      details: [{ path: 'introducedAt', message: `is before the run opened at ${context.runOpenedAt}` }],
-    });
   }
   const at = now.toISOString();
   const partyOf = (side: Side) => (side === 'proposer' ? agreement.proposerId : (agreement.counterpartyId as string));
@@ -367,6 +363,7 @@ function checkDeal(referral: Referral, deal: Deal, terms: TermsInForce, now: Dat
 function booking(referral: Referral, deal: Deal, terms: TermsInForce, now: Date, newEntryId: () => string) {
   const figures: DealFigures = deal;
   const share = computeReferralShare(terms.incentives, figures, referral.introducedAt);
+  const dealValueMinor = convertedValue(figures, terms.incentives.currency);
   const entries = entriesOfShare(
     {
       agreementId: referral.agreementId,
@@ -385,7 +382,7 @@ function booking(referral: Referral, deal: Deal, terms: TermsInForce, now: Date,
     now.toISOString(),
     newEntryId,
   );
-  return { attribution: share.attribution, entries };
+  return { attribution: share.attribution, entries, dealValueMinor };
 }
 
 /**
@@ -408,10 +405,10 @@ export function winReferral(
   if (referral.stage !== 'opportunity') throw wrongStage(referral, 'a referral can be won', 'from opportunity');
   requireSide(actor, referral.introduced, 'mark the referral won', 'the side introduced, whose deal it is,');
   checkDeal(referral, deal, terms, now, '');
-  const { attribution, entries } = booking(referral, deal, terms, now, newEntryId);
+  const { attribution, entries, dealValueMinor } = booking(referral, deal, terms, now, newEntryId);
   return changed(
     referral,
-    { stage: 'won', deal, attribution, entries },
+    { stage: 'won', deal, dealValueMinor, attribution, entries },
     actor,
     now,
     'won',
@@ -497,10 +494,10 @@ export function resolveDispute(
   if (resolution.outcome === 'void') {
     return changed(referral, { ...base, stage: 'void', entries: [] }, actor, now, 'resolved', 'resolved', { outcome: 'void', reversedEntries: reversals.length }, reversals);
   }
-  const { attribution, entries } = booking(referral, resolution.deal, terms, now, newEntryId);
+  const { attribution, entries, dealValueMinor } = booking(referral, resolution.deal, terms, now, newEntryId);
   return changed(
     referral,
-    { ...base, deal: resolution.deal, attribution, entries },
+    { ...base, deal: resolution.deal, dealValueMinor, attribution, entries },
     actor,
     now,
     'resolved',

@@ -9,6 +9,7 @@ import { fields, indent, table, when } from '../format.ts';
 import { readTermsFile } from '../files.ts';
 import type { AccordClient } from '../http.ts';
 import type { CliIo } from '../io.ts';
+import { approveResults, declineResults } from './results.ts';
 
 /** propose, counter, agreements, status, approve, decline, withdraw, wait. */
 
@@ -55,7 +56,7 @@ export function reviewLines(agreement: Agreement, me: Me): string[] {
 }
 
 /** Asks on a terminal; `--yes` answers for scripts; anything else is refused, never assumed. */
-async function confirmed(ctx: Context, yes: boolean | undefined, review: () => string[], question: string, refusal: string): Promise<void> {
+export async function confirmed(ctx: Context, yes: boolean | undefined, review: () => string[], question: string, refusal: string): Promise<void> {
   if (yes) return;
   if (!ctx.io.interactive) throw usageError(refusal);
   const text = `${review().join('\n')}\n`;
@@ -166,16 +167,21 @@ export function registerAgreementCommands(program: Command, io: CliIo): void {
 
   program
     .command('approve <agreementId>')
-    .description('approve the current terms, bound to their hash: shows them in words and what changed, and asks (--yes for scripts)')
+    .description('approve what awaits your approval: the terms (shown in words, with what changed) or, after matching, the results (what each side will see); asks first, --yes for scripts')
     .option('-y, --yes', 'approve without asking')
+    .option('--run <runId>', 'for results: the run (default: the current one)')
     .option('--terms-version <n>', 'approve only if the current terms are this version', (value) => positiveInt(value, '--terms-version'))
-    .option('--hash <termsHash>', 'approve exactly the terms with this hash (refused if they changed)')
-    .action(async (agreementId: string, options: { yes?: boolean; termsVersion?: number; hash?: string }, command: Command) => {
+    .option('--hash <hash>', 'approve exactly the terms (or results) with this hash; refused if they changed')
+    .action(async (agreementId: string, options: { yes?: boolean; termsVersion?: number; hash?: string; run?: string }, command: Command) => {
       const ctx = new Context(io, command);
       checkedAgreementId(agreementId);
       const client = await ctx.client();
       const me = await whoAmI(client);
       const agreement = await readAgreement(client, agreementId);
+      if (agreement.status === 'awaiting_release') {
+        await approveResults(ctx, client, me, agreement, options);
+        return;
+      }
       const { terms } = agreement;
       if (options.termsVersion !== undefined && options.termsVersion !== terms.version) {
         throw new CliError(`the terms of ${agreementId} are at version ${terms.version}, not ${options.termsVersion}: read them again with accord approve ${agreementId}`, EXIT.conflict);
@@ -202,15 +208,24 @@ export function registerAgreementCommands(program: Command, io: CliIo): void {
   ] as const) {
     program
       .command(`${name} <agreementId>`)
-      .description(`${verb.toLowerCase()} the agreement: it ends and its workflow stops (asks first; --yes for scripts)`)
+      .description(
+        name === 'decline'
+          ? 'decline the terms (the agreement ends) or, after matching, the results (withheld: nothing is released); asks first, --yes for scripts'
+          : 'withdraw from the agreement: it ends and its workflow stops (asks first; --yes for scripts)',
+      )
       .option('-y, --yes', `${name} without asking`)
       .option('--reason <text>', 'why, for the other party and the audit log')
-      .action(async (agreementId: string, options: { yes?: boolean; reason?: string }, command: Command) => {
+      .addOption(new Option('--run <runId>', 'for results: the run (default: the current one)').hideHelp(name !== 'decline'))
+      .action(async (agreementId: string, options: { yes?: boolean; reason?: string; run?: string }, command: Command) => {
         const ctx = new Context(io, command);
         checkedAgreementId(agreementId);
         const client = await ctx.client();
         const me = await whoAmI(client);
         const agreement = await readAgreement(client, agreementId);
+        if (name === 'decline' && agreement.status === 'awaiting_release') {
+          await declineResults(ctx, client, me, agreement, options);
+          return;
+        }
         await confirmed(ctx, options.yes, () => reviewLines(agreement, me), `${verb} agreement ${agreement.id} for ${me.name}? This ends it.`, `${name} needs a confirmation: run it on a terminal, or pass --yes`);
         const ended = await client.call(handler, { params: { agreementId }, body: options.reason ? { reason: options.reason } : {} });
         ctx.print(ended, () => [`${past} ${ended.id}: it is ${ended.status}.`], ended.id);

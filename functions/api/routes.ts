@@ -13,6 +13,7 @@ import { AuditEventSchema } from '../../shared/audit-chain.ts';
 import { ContributionSchema, UploadSlotRequestSchema, UploadSlotSchema } from '../../shared/contributions/contribution.ts';
 import { RunViewSchema } from '../../shared/run.ts';
 import { RESULTS_ROUTES } from './results-routes.ts';
+import { REFERRAL_ROUTES } from './referral-routes.ts';
 import {
   DeadLetterListSchema,
   PutWebhookRequestSchema,
@@ -32,6 +33,7 @@ import {
   SignUpResponseSchema,
 } from '../../shared/partner.ts';
 import { BLIND_ROUTES } from './blind-routes.ts';
+import { CONSOLE_ROUTES } from './console-routes.ts';
 
 /**
  * Every HTTP route of Accord, as plain data. The CDK stack makes one function
@@ -80,6 +82,8 @@ export interface RouteDefinition {
   signsUploads?: true;
   /** The handler reads run results (the results bucket, under results/), nothing else there. */
   readsResults?: true;
+  /** The handler serves the web console's files (console/): the stack builds them into its function's asset; it touches no data. */
+  servesConsole?: true;
 }
 
 const ANY_ROLE: readonly Role[] = ['admin', 'approver', 'contributor', 'viewer'];
@@ -357,6 +361,8 @@ export const ROUTES = [
   },
   ...BLIND_ROUTES,
   ...RESULTS_ROUTES,
+  ...REFERRAL_ROUTES,
+  ...CONSOLE_ROUTES,
 ] as const satisfies readonly RouteDefinition[];
 
 export type RouteHandlerName = (typeof ROUTES)[number]['handler'];

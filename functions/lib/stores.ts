@@ -3,6 +3,7 @@ import { DynamoAgreementStore } from '../store/agreement-store.ts';
 import { DynamoContributionStore } from '../store/contribution-store.ts';
 import { DynamoFlagStore } from '../store/flag-store.ts';
 import { DynamoPartnerStore, type PartnerStore } from '../store/partner-store.ts';
+import { DynamoReferralStore } from '../store/referral-store.ts';
 import { dynamodb } from './clients.ts';
 import { requireEnv } from './config.ts';
 
@@ -33,4 +34,11 @@ let flags: DynamoFlagStore | undefined;
 export function flagStore(): DynamoFlagStore {
   flags ??= new DynamoFlagStore(dynamodb, requireEnv(ENV.tableName));
   return flags;
+}
+
+let referrals: DynamoReferralStore | undefined;
+
+export function referralStore(): DynamoReferralStore {
+  referrals ??= new DynamoReferralStore(dynamodb, requireEnv(ENV.tableName));
+  return referrals;
 }

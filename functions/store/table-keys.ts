@@ -16,7 +16,9 @@
  * | workflow wait     | AGREEMENT#<id>         | WAIT#<what>           |
  * | contribution      | AGREEMENT#<id>         | CONTRIB#<runId>#<ctbId> |
  * | audit event       | AGREEMENT#<id>         | AUDIT#<seq, 10 digits>|
- * | ledger entry      | AGREEMENT#<id>         | LEDGER#<entryId>      |
+ * | referral          | AGREEMENT#<id>         | REFERRAL#<referralId> |
+ * | open referral of a match | AGREEMENT#<id>  | REFOPEN#<matchId>#<introducer side> |
+ * | ledger entry      | AGREEMENT#<id>         | LEDGER#<bookedAt>#<entryId> |
  * | outbox item       | PARTNER#<partnerId>    | OUTBOX#<occurredAt>#<evtId> (gsi1: OUTBOX#DUE / <dueAt>#<evtId> while due) |
  * | dead letter       | PARTNER#<partnerId>    | DEADLETTER#<deadAt>#<evtId>#<channel> |
  * | webhook           | PARTNER#<partnerId>    | WEBHOOK               |
@@ -50,6 +52,15 @@ export const keys = {
   contributionsOfRunPrefix: (agreementId: string, runId: string) => ({ pk: `AGREEMENT#${agreementId}`, skPrefix: `CONTRIB#${runId}#` }),
   /** The task token of the workflow step waiting on this agreement for `what` (approvals, contributions). */
   wait: (agreementId: string, what: string): ItemKey => ({ pk: `AGREEMENT#${agreementId}`, sk: `WAIT#${what}` }),
+  referral: (agreementId: string, referralId: string): ItemKey => ({ pk: `AGREEMENT#${agreementId}`, sk: `REFERRAL#${referralId}` }),
+  referralsPrefix: (agreementId: string) => ({ pk: `AGREEMENT#${agreementId}`, skPrefix: 'REFERRAL#' }),
+  /** Exists while a referral of this match in this direction is open: at most one is. */
+  openReferralOfMatch: (agreementId: string, matchId: string, introducer: string): ItemKey => ({
+    pk: `AGREEMENT#${agreementId}`,
+    sk: `REFOPEN#${matchId}#${introducer}`,
+  }),
+  ledgerEntry: (agreementId: string, bookedAt: string, entryId: string): ItemKey => ({ pk: `AGREEMENT#${agreementId}`, sk: `LEDGER#${bookedAt}#${entryId}` }),
+  ledgerPrefix: (agreementId: string) => ({ pk: `AGREEMENT#${agreementId}`, skPrefix: 'LEDGER#' }),
   invitation: (codeHash: string): ItemKey => ({ pk: `INVITATION#${codeHash}`, sk: 'INVITATION' }),
   outbox: (partnerId: string, occurredAt: string, eventId: string): ItemKey => ({ pk: `PARTNER#${partnerId}`, sk: `OUTBOX#${occurredAt}#${eventId}` }),
   outboxPrefixOfPartner: (partnerId: string) => ({ pk: `PARTNER#${partnerId}`, skPrefix: 'OUTBOX#' }),
@@ -92,6 +103,9 @@ export const ENTITY = {
   outbox: 'outbox',
   deadLetter: 'dead-letter',
   webhook: 'webhook',
+  referral: 'referral',
+  openReferral: 'open-referral',
+  ledgerEntry: 'ledger-entry',
   blindKey: 'blind-key',
   blindKeyHistory: 'blind-key-history',
   runBlindKeys: 'run-blind-keys',

@@ -40,6 +40,8 @@ export interface AccordFunctionProps {
    * `bind...` methods, which pair each variable with its grant.
    */
   readonly environment?: Record<string, string>;
+  /** Shell commands run after esbuild bundled the entry, e.g. to add files to the asset (`outputDir`). */
+  readonly afterBundling?: (inputDir: string, outputDir: string) => string[];
 }
 
 /**
@@ -93,6 +95,9 @@ export class AccordFunction extends NodejsFunction {
         // the ones that run, not whatever the runtime happens to ship.
         externalModules: [],
         forceDockerBundling: false,
+        ...(props.afterBundling
+          ? { commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling: props.afterBundling } }
+          : {}),
       },
     };
     super(scope, id, nodejsProps);

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   HttpApi,
@@ -26,8 +27,15 @@ const TABLE_ACCESS_OVERRIDES: Partial<Record<RouteHandlerName, RouteTableAccess>
   'get-openapi': 'none',
 };
 
-export function tableAccessOfRoute(route: Pick<RouteDefinition, 'handler' | 'method'>): RouteTableAccess {
+export function tableAccessOfRoute(route: Pick<RouteDefinition, 'handler' | 'method' | 'servesConsole'>): RouteTableAccess {
+  if (route.servesConsole) return 'none';
   return TABLE_ACCESS_OVERRIDES[route.handler as RouteHandlerName] ?? (route.method === 'GET' ? 'read' : 'readWrite');
+}
+
+/** Builds the web console's files into `console/` of a function's asset, beside its bundle (functions/lib/console-files.ts reads them there). */
+function buildConsoleInto(inputDir: string, outputDir: string): string[] {
+  const quote = (path: string) => `'${path.replace(/'/g, "'\\''")}'`;
+  return [`${quote(join(inputDir, 'node_modules', '.bin', 'tsx'))} ${quote(join(inputDir, 'console', 'build.ts'))} --out ${quote(join(outputDir, 'console'))}`];
 }
 
 export interface ApiConstructProps {
@@ -113,6 +121,7 @@ export class ApiConstruct extends Construct {
       const fn = new AccordFunction(this, pascal(route.handler), {
         entry: `functions/api/${route.handler}.ts`,
         description: `Accord API: ${route.method} ${route.path}`,
+        ...(route.servesConsole ? { afterBundling: buildConsoleInto } : {}),
       });
       const access = tableAccessOfRoute(route);
       if (access !== 'none') fn.bindTable(storage, access);

@@ -293,6 +293,9 @@ export class CsvParser {
       const invalid = firstInvalidUtf8(buffer);
       const at = nul !== -1 && nul <= invalid ? nul : invalid;
       const line = this.#lineAt(buffer, at);
+      // The text before the bad byte is read first, so that a problem earlier in the
+      // file is the one reported, wherever the stream's chunks happen to be cut.
+      this.#decodeAndConsume(bytes.subarray(0, at));
       if (at === nul) {
         throw new CsvFileError(`the file contains a NUL byte on line ${line}: it is binary, not CSV text`, 'not_csv', line);
       }

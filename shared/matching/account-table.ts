@@ -1,4 +1,5 @@
 import { POPULATIONS, type Population } from '../terms.ts';
+import type { SideIndex } from './side-index.ts';
 
 /**
  * The matcher's input, stored for a million rows a side: strings end to end
@@ -27,11 +28,20 @@ export function fnv1aString(value: string, hash = 0x811c9dc5): number {
 }
 
 /** Code units `from` to `to` of `chars` as a string. */
-export function spanToString(chars: Uint16Array, from: number, to: number): string {
+function spanToString(chars: Uint16Array, from: number, to: number): string {
   if (to - from < 1024) return String.fromCharCode.apply(null, chars.subarray(from, to) as unknown as number[]);
   let out = '';
   for (let at = from; at < to; at += 1024) out += String.fromCharCode.apply(null, chars.subarray(at, Math.min(to, at + 1024)) as unknown as number[]);
   return out;
+}
+
+/**
+ * The first `length` elements of a growable array: a view when it is
+ * nearly full, else a copy of that size, so that a finished column does not
+ * keep (or send to another thread) the spare half of its last growth.
+ */
+export function trimmed<T extends Uint8Array | Uint16Array | Int32Array | Uint32Array>(array: T, length: number): T {
+  return (length * 8 >= array.length * 7 ? array.subarray(0, length) : array.slice(0, length)) as T;
 }
 
 /** Compares two spans of code units as JS compares strings (by code unit, a prefix first). */
@@ -103,9 +113,9 @@ export class StringColumn {
     return this.close(end);
   }
 
-  /** The column trimmed to its content, as plain data (views on its arrays). */
+  /** The column as plain data, its arrays trimmed to their content. */
   data(): StringColumnData {
-    return { chars: this.chars.subarray(0, this.used), ends: this.ends.subarray(0, this.length) };
+    return { chars: trimmed(this.chars, this.used), ends: trimmed(this.ends, this.length) };
   }
 
   private close(end: number): number {
@@ -181,7 +191,15 @@ export class Interner {
 
   /** The id of the span's string, or -1. */
   findSpan(source: Uint16Array, from: number, to: number): number {
-    const hash = fnv1aCodes(source, from, to) | 0;
+    return this.findHashed(source, from, to, fnv1aCodes(source, from, to) | 0);
+  }
+
+  /** The id in this interner of string `id` of another interner, or -1 (its hash is not computed again). */
+  findOf(other: Interner, id: number): number {
+    return this.findHashed(other.values.chars, other.values.start(id), other.values.end(id), other.hashes[id]!);
+  }
+
+  private findHashed(source: Uint16Array, from: number, to: number, hash: number): number {
     const mask = this.slots.length - 1;
     const { chars } = this.values;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
@@ -232,7 +250,7 @@ export interface NormalisedAccount {
   country?: string;
 }
 
-export const RANK: Readonly<Record<Population, number>> = { customer: 0, opportunity: 1, prospect: 2 };
+const RANK: Readonly<Record<Population, number>> = { customer: 0, opportunity: 1, prospect: 2 };
 
 /** The plain-data form of an `AccountTable`: typed arrays and strings only, for `postMessage` or storage. */
 export interface AccountTableData {
@@ -243,6 +261,7 @@ export interface AccountTableData {
   ranks: Uint8Array;
   domainIds: Int32Array;
   countryIds: Int32Array;
+  index?: SideIndex;
 }
 
 /**
@@ -256,6 +275,8 @@ export class AccountTable {
   /** Distinct domain keys, by id. */
   readonly domains: Interner;
   readonly countries: string[];
+  /** The matcher's index of this side, when built where the side was read (`indexSide`). */
+  index: SideIndex | undefined;
   private readonly countryIndex = new Map<string, number>();
   private ranks: Uint8Array;
   private domainIdOf: Int32Array;
@@ -270,6 +291,7 @@ export class AccountTable {
     this.ranks = data?.ranks ?? new Uint8Array(1024);
     this.domainIdOf = data?.domainIds ?? new Int32Array(1024);
     this.countryIdOf = data?.countryIds ?? new Int32Array(1024);
+    this.index = data?.index;
   }
 
   static from(accounts: Iterable<NormalisedAccount>): AccountTable {
@@ -348,7 +370,7 @@ export class AccountTable {
     return account;
   }
 
-  /** The table as plain data (views on its arrays, trimmed to its rows). */
+  /** The table as plain data, its arrays trimmed to its rows. */
   toData(): AccountTableData {
     const n = this.length;
     return {
@@ -356,9 +378,10 @@ export class AccountTable {
       names: this.names.data(),
       domains: this.domains.values.data(),
       countries: [...this.countries],
-      ranks: this.ranks.subarray(0, n),
-      domainIds: this.domainIdOf.subarray(0, n),
-      countryIds: this.countryIdOf.subarray(0, n),
+      ranks: trimmed(this.ranks, n),
+      domainIds: trimmed(this.domainIdOf, n),
+      countryIds: trimmed(this.countryIdOf, n),
+      ...(this.index ? { index: this.index } : {}),
     };
   }
 

@@ -1,7 +1,8 @@
 import { POPULATIONS, type Population } from '../terms.ts';
-import { AccountTable, compareSpans, fnv1aString, Interner, type NormalisedAccount } from './account-table.ts';
-import { assign, BlockComparer, blockKeysOf, canonicalPermutation, forEachBlock, type LeftoverColumns, permuteNames } from './name-stage.ts';
-import { type NameColumns, NameColumnsBuilder } from './similarity.ts';
+import { AccountTable, fnv1aString, type NormalisedAccount, StringColumn } from './account-table.ts';
+import { assign, BlockComparer, BlockIndex, blockKeysOf, canonicalPermutation, type LeftoverColumns } from './name-stage.ts';
+import { groupRows, indexSide, type SideIndex } from './side-index.ts';
+import { NameColumnsBuilder } from './similarity.ts';
 
 export { AccountTable, type AccountTableData, type NormalisedAccount } from './account-table.ts';
 export { FULL_BLOCK_COMPARISONS, NEIGHBOURHOOD } from './name-stage.ts';
@@ -129,58 +130,16 @@ export interface DomainStage {
   b: SideCounts;
 }
 
-/**
- * A side's accounts: groups 0 to `domainGroups - 1` are the table's domain
- * ids (empty when the domain is off), the others the rows without a domain
- * with one name key, in the order of their first row. Rows by group as
- * offsets (`start`) into `rows`, first row first.
- */
-interface Groups {
-  table: AccountTable;
-  domainGroups: number;
-  /** The representative row of each group (strongest population, then first), or -1 for a domain without rows. */
-  rep: Int32Array;
-  start: Int32Array;
-  rows: Int32Array;
-  accounts: number;
-}
+/** A side's groups (see `SideIndex`) with its table. */
+type Groups = Pick<SideIndex, 'domainGroups' | 'rep' | 'start' | 'members' | 'accounts'> & { table: AccountTable };
 
 function group(table: AccountTable, useDomain: boolean): Groups {
-  const n = table.length;
-  const domainGroups = useDomain ? table.domains.size : 0;
-  const names = new Interner();
-  const groupOf = new Int32Array(n);
-  const { chars } = table.names;
-  for (let row = 0; row < n; row++) {
-    const d = useDomain ? table.domainId(row) : -1;
-    if (d >= 0) groupOf[row] = d;
-    else {
-      const from = table.names.start(row);
-      const to = table.names.end(row);
-      groupOf[row] = to === from ? -1 : domainGroups + names.internSpan(chars, from, to);
-    }
-  }
-  const groups = domainGroups + names.size;
-  const start = new Int32Array(groups + 1);
-  for (let row = 0; row < n; row++) if (groupOf[row]! >= 0) start[groupOf[row]! + 1]!++;
-  for (let g = 0; g < groups; g++) start[g + 1]! += start[g]!;
-  const fill = start.slice(0, groups);
-  const rows = new Int32Array(start[groups]!);
-  const rep = new Int32Array(groups).fill(-1);
-  for (let row = 0; row < n; row++) {
-    const g = groupOf[row]!;
-    if (g < 0) continue;
-    rows[fill[g]!++] = row;
-    if (rep[g]! < 0 || table.rank(row) < table.rank(rep[g]!)) rep[g] = row;
-  }
-  let accounts = names.size;
-  for (let d = 0; d < domainGroups; d++) if (rep[d]! >= 0) accounts++;
-  return { table, domainGroups, rep, start, rows, accounts };
+  return { table, ...groupRows(table, useDomain) };
 }
 
 function refsOf(groups: Groups, g: number): string[] {
   const refs: string[] = [];
-  for (let k = groups.start[g]!; k < groups.start[g + 1]!; k++) refs.push(groups.table.ref(groups.rows[k]!));
+  for (let k = groups.start[g]!; k < groups.start[g + 1]!; k++) refs.push(groups.table.ref(groups.members[k]!));
   return refs;
 }
 
@@ -194,7 +153,7 @@ function domainStage(ga: Groups, gb: Groups, useDomain: boolean): { pairs: Match
     for (let da = 0; da < ga.domainGroups; da++) {
       const repA = ga.rep[da]!;
       if (repA < 0) continue;
-      const db = gb.table.domains.findSpan(domainsA.chars, domainsA.start(da), domainsA.end(da));
+      const db = gb.table.domains.findOf(ga.table.domains, da);
       if (db < 0 || db >= gb.domainGroups) continue;
       const repB = gb.rep[db]!;
       if (repB < 0) continue;
@@ -290,35 +249,34 @@ function compareStrings(x: string, y: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/** Country and website label ids shared by both sides of a name stage. */
-class SharedIds {
-  readonly countries = new Map<string, number>();
-  readonly labels = new Interner();
+/** Country ids shared by both sides of a name stage. */
+class CountryIds {
+  private readonly ids = new Map<string, number>();
 
-  country(country: string | undefined): number {
+  of(country: string | undefined): number {
     if (country === undefined) return -1;
-    let id = this.countries.get(country);
-    if (id === undefined) this.countries.set(country, (id = this.countries.size));
+    let id = this.ids.get(country);
+    if (id === undefined) this.ids.set(country, (id = this.ids.size));
     return id;
-  }
-
-  /** The label of a domain key: what comes before its first dot. */
-  label(domainKey: string | undefined): number {
-    if (domainKey === undefined) return -1;
-    const dot = domainKey.indexOf('.');
-    return this.labels.intern(dot < 0 ? domainKey : domainKey.slice(0, dot));
   }
 }
 
 /** Leftover objects, in the order given, as columns. */
-function leftoverColumns(left: readonly Leftover[], shared: SharedIds): LeftoverColumns {
+function leftoverColumns(left: readonly Leftover[], countries: CountryIds): LeftoverColumns {
   const builder = new NameColumnsBuilder(left.length);
-  for (const leftover of left) builder.add(leftover.nameKey);
-  return {
-    names: builder.build(),
-    countries: Int32Array.from(left, (leftover) => shared.country(leftover.country)),
-    labels: Int32Array.from(left, (leftover) => shared.label(leftover.domainKey)),
-  };
+  const labels = new StringColumn();
+  const labelFrom = new Int32Array(left.length).fill(-1);
+  const labelTo = new Int32Array(left.length).fill(-1);
+  left.forEach((leftover, k) => {
+    builder.add(leftover.nameKey);
+    const domain = leftover.domainKey;
+    if (domain === undefined) return;
+    const dot = domain.indexOf('.');
+    const id = labels.push(dot < 0 ? domain : domain.slice(0, dot));
+    labelFrom[k] = labels.start(id);
+    labelTo[k] = labels.end(id);
+  });
+  return { names: builder.build(), countries: Int32Array.from(left, (leftover) => countries.of(leftover.country)), labelChars: labels.chars, labelFrom, labelTo };
 }
 
 /**
@@ -378,8 +336,8 @@ export interface Candidate {
  * data, this veto buys more precision than it costs recall (docs/matching.md).
  */
 export function matchBlockShard(shard: BlockShard, options: MatchOptions = DEFAULT_MATCH_OPTIONS): Candidate[] {
-  const shared = new SharedIds();
-  const comparer = new BlockComparer(leftoverColumns(shard.a, shared), leftoverColumns(shard.b, shared), options.fuzzyThreshold);
+  const countries = new CountryIds();
+  const comparer = new BlockComparer(leftoverColumns(shard.a, countries), leftoverColumns(shard.b, countries), options.fuzzyThreshold);
   for (const block of shard.blocks.values()) comparer.block(block.a, block.a.length, block.b, block.b.length);
   const { a, b, score, count } = comparer.candidates;
   return Array.from({ length: count }, (_, k) => ({ a: shard.a[a[k]!]!, b: shard.b[b[k]!]!, score: score[k]! }));
@@ -418,62 +376,53 @@ export function comparePairs(x: MatchPair, y: MatchPair): number {
   );
 }
 
-/** One side's leftovers as columns in canonical order, straight from its groups, with the group of each position. */
-function leftoverSide(groups: Groups, matched: Uint8Array, shared: SharedIds): { columns: LeftoverColumns; group: Int32Array } {
-  const { table, rep, domainGroups } = groups;
-  const list = leftoverGroups(groups, matched);
-  const builder = new NameColumnsBuilder(list.length);
-  const names = table.names;
-  for (const g of list) builder.addSpan(names.chars, names.start(rep[g]!), names.end(rep[g]!));
-  const domains = table.domains.values;
-  // Ties of equal names are broken by id: `d:` + domain before `n:` + name key.
-  const tie = (x: number, y: number) => {
-    const gx = list[x]!;
-    const gy = list[y]!;
-    const dx = gx < domainGroups;
-    if (dx !== gy < domainGroups) return dx ? -1 : 1;
-    if (dx) return compareSpans(domains.chars, domains.start(gx), domains.end(gx), domains.chars, domains.start(gy), domains.end(gy));
-    const rx = rep[gx]!;
-    const ry = rep[gy]!;
-    return compareSpans(names.chars, names.start(rx), names.end(rx), names.chars, names.start(ry), names.end(ry));
-  };
-  const unordered: NameColumns = builder.build();
-  const permutation = canonicalPermutation(unordered, tie);
-  const group = permutation.map((k) => list[k]!);
-  const countryIds = Int32Array.from(table.countries, (country) => shared.country(country));
-  const countries = new Int32Array(group.length);
-  const labels = new Int32Array(group.length);
-  for (let k = 0; k < group.length; k++) {
-    const g = group[k]!;
-    const country = table.countryId(rep[g]!);
-    countries[k] = country < 0 ? -1 : countryIds[country]!;
-    if (g < domainGroups) {
-      const from = domains.start(g);
-      const to = domains.end(g);
-      let dot = from;
-      while (dot < to && domains.chars[dot] !== 46) dot++;
-      labels[k] = shared.labels.internSpan(domains.chars, from, dot);
-    } else labels[k] = -1;
+/** The side's index, built unless the table carries one for these options (read in a worker: `readSideInWorker`). */
+function indexOf(table: AccountTable, useDomain: boolean): SideIndex {
+  const index = table.index;
+  return index?.useDomain === useDomain && index.rows === table.length ? index : indexSide(table, useDomain);
+}
+
+/** The canonical positions of a side's accounts left for the name stage: unmatched, with a name. */
+function leftoverPositions(index: SideIndex, matched: Uint8Array): Int32Array {
+  const out = new Int32Array(index.group.length);
+  let n = 0;
+  for (let k = 0; k < index.group.length; k++) {
+    const g = index.group[k]!;
+    if (g >= index.domainGroups || !matched[g]) out[n++] = k;
   }
-  return { columns: { names: permuteNames(unordered, permutation), countries, labels }, group };
+  return out.subarray(0, n);
 }
 
 /** The whole match in one process, on columns throughout (no per-shard objects). */
 function matchInline(a: AccountTable, b: AccountTable, options: MatchOptions): MatchResult {
-  const ga = group(a, options.domain);
-  const gb = group(b, options.domain);
+  const ia = indexOf(a, options.domain);
+  const ib = indexOf(b, options.domain);
+  const ga: Groups = { table: a, ...ia };
+  const gb: Groups = { table: b, ...ib };
   const { pairs, matchedA, matchedB } = domainStage(ga, gb, options.domain);
   if (options.name) {
-    const shared = new SharedIds();
-    const left = [leftoverSide(ga, matchedA, shared), leftoverSide(gb, matchedB, shared)] as const;
-    const comparer = new BlockComparer(left[0].columns, left[1].columns, options.fuzzyThreshold);
-    forEachBlock(left[0].columns.names, left[1].columns.names, (ia, na, ib, nb) => comparer.block(ia, na, ib, nb));
+    const countries = new CountryIds();
+    const columns = (table: AccountTable, index: SideIndex): LeftoverColumns => {
+      const ids = Int32Array.from(table.countries, (country) => countries.of(country));
+      const byPosition = new Int32Array(index.group.length);
+      for (let k = 0; k < byPosition.length; k++) {
+        const country = table.countryId(index.rep[index.group[k]!]!);
+        byPosition[k] = country < 0 ? -1 : ids[country]!;
+      }
+      return { names: index.names, countries: byPosition, labelChars: table.domains.values.chars, labelFrom: index.labelFrom, labelTo: index.labelTo };
+    };
+    const comparer = new BlockComparer(columns(a, ia), columns(b, ib), options.fuzzyThreshold);
+    const blocks = new BlockIndex(
+      { names: ia.names, members: leftoverPositions(ia, matchedA), longest: ia.longest, hashes: ia.keyHashes },
+      { names: ib.names, members: leftoverPositions(ib, matchedB), longest: ib.longest, hashes: ib.keyHashes },
+    );
+    blocks.forEach((membersA, na, membersB, nb, kind) => comparer.block(membersA, na, membersB, nb, blocks, kind));
     const candidates = comparer.candidates;
     for (const k of assign(candidates.a, candidates.b, candidates.score, candidates.count)) {
-      const gA = left[0].group[candidates.a[k]!]!;
-      const gB = left[1].group[candidates.b[k]!]!;
-      const repA = ga.rep[gA]!;
-      const repB = gb.rep[gB]!;
+      const gA = ia.group[candidates.a[k]!]!;
+      const gB = ib.group[candidates.b[k]!]!;
+      const repA = ia.rep[gA]!;
+      const repB = ib.rep[gB]!;
       pairs.push({
         a: refsOf(ga, gA),
         b: refsOf(gb, gB),
@@ -485,7 +434,7 @@ function matchInline(a: AccountTable, b: AccountTable, options: MatchOptions): M
     }
   }
   pairs.sort(comparePairs);
-  return { pairs, a: { rows: a.length, accounts: ga.accounts }, b: { rows: b.length, accounts: gb.accounts } };
+  return { pairs, a: { rows: a.length, accounts: ia.accounts }, b: { rows: b.length, accounts: ib.accounts } };
 }
 
 /**
@@ -543,9 +492,18 @@ export function nineBox(pairs: readonly MatchPair[], side: 'a' | 'b'): NineBox {
   return box;
 }
 
+/** Characters JSON.stringify escapes in a string: quote, backslash, controls, and lone surrogates (any surrogate sends the string to it). */
+// eslint-disable-next-line no-control-regex -- these are the characters JSON escapes
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** A string as JSON, exactly as JSON.stringify writes it, without its cost for the common plain string. */
+function jsonString(value: string): string {
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
+
 function jsonStrings(values: readonly string[]): string {
   let out = '[';
-  for (let i = 0; i < values.length; i++) out += (i > 0 ? ',' : '') + JSON.stringify(values[i]);
+  for (let i = 0; i < values.length; i++) out += (i > 0 ? ',' : '') + jsonString(values[i]!);
   return `${out}]`;
 }
 
@@ -553,8 +511,8 @@ function jsonStrings(values: readonly string[]): string {
 export function pairToJson(pair: MatchPair): string {
   const keys =
     pair.method === 'domain'
-      ? `{"domain":${JSON.stringify(pair.keys.domain)}}`
-      : `{"nameA":${JSON.stringify(pair.keys.nameA)},"nameB":${JSON.stringify(pair.keys.nameB)}}`;
+      ? `{"domain":${jsonString(pair.keys.domain!)}}`
+      : `{"nameA":${jsonString(pair.keys.nameA!)},"nameB":${jsonString(pair.keys.nameB!)}}`;
   return `{"a":${jsonStrings(pair.a)},"b":${jsonStrings(pair.b)},"method":"${pair.method}","score":${pair.score},"keys":${keys},"cell":["${pair.cell[0]}","${pair.cell[1]}"]}`;
 }
 

@@ -238,9 +238,18 @@ export function nameKey(raw: string | null | undefined): string {
   const ascii = ASCII.test(raw);
   let tokens = ascii ? asciiTokens(raw.toLowerCase(), true) : tokensOf(fold(raw));
   if (tokens.length === 0) return '';
-  for (let k = leadingForm(tokens, LEADING); k > 0; k = leadingForm(tokens, LEADING)) tokens = tokens.slice(k);
-  for (let k = trailingForm(tokens, TRAILING); k > 0; k = trailingForm(tokens, TRAILING)) tokens = tokens.slice(0, tokens.length - k);
-  if (!ascii) stripAttached(tokens);
+  for (let before = ''; ; ) {
+    for (let k = leadingForm(tokens, LEADING); k > 0; k = leadingForm(tokens, LEADING)) tokens = tokens.slice(k);
+    for (let k = trailingForm(tokens, TRAILING); k > 0; k = trailingForm(tokens, TRAILING)) tokens = tokens.slice(0, tokens.length - k);
+    if (ascii) break;
+    // Forms written onto the name (`株式会社Acme`, `Acme株式会社株式会社`) come off until none is left; what they
+    // uncover is stripped again, and single letters they leave are joined, as when written apart (`株式会社 A B`).
+    const now = tokens.join(' ');
+    if (now === before) break;
+    before = now;
+    stripAttached(tokens);
+    tokens = mergeLetters(tokens);
+  }
   return tokens.length === 1 ? (tokens[0] ?? '') : tokens.join(' ');
 }
 

@@ -1,5 +1,5 @@
 import { compareSpans, fnv1aCodes, spansEqual } from './account-table.ts';
-import { grow32, type NameColumns, NameColumnsBuilder, nameLength, nameSimilarity, roundScore } from './similarity.ts';
+import { grow32, type NameColumns, nameLength, nameSimilarity, roundScore } from './similarity.ts';
 
 /**
  * The name stage on columns: each side's leftover accounts as typed arrays in
@@ -13,45 +13,74 @@ export const FULL_BLOCK_COMPARISONS = 100;
 /** In a large block, each name is compared with this many nearest names of the other side in sorted order. */
 export const NEIGHBOURHOOD = 2;
 
-/** One side's leftovers for the name stage, in canonical order. */
+/** One side's accounts for the name stage, by position in canonical order. */
 export interface LeftoverColumns {
   names: NameColumns;
   /** Country id, shared by both sides, or -1. */
   countries: Int32Array;
-  /** Id of the website's label before the public suffix (shared by both sides), or -1 without a website. */
-  labels: Int32Array;
+  /** The website's label (the domain before its first dot) is `labelChars[labelFrom..labelTo)`; -1 without a website. */
+  labelChars: Uint16Array;
+  labelFrom: Int32Array;
+  labelTo: Int32Array;
 }
 
 // ---------------------------------------------------------------------------
 // Canonical order
 
-/** The first three code units of a span, as one number that sorts as the span does (a prefix first). */
-function prefixKey(chars: Uint16Array, from: number, to: number): number {
-  const c0 = from < to ? chars[from]! + 1 : 0;
-  const c1 = from + 1 < to ? chars[from + 1]! + 1 : 0;
-  const c2 = from + 2 < to ? chars[from + 2]! + 1 : 0;
-  return (c0 * 131_072 + c1) * 131_072 + c2;
+/**
+ * Sorts the indices 0 to n - 1 by the whole number `primary[k]`, then by
+ * `tie`. The primary key and the index are packed into one double and sorted
+ * natively; only runs of equal primary keys go through `tie`. `primary` must
+ * stay below 2^53 / 2^(bits of n).
+ */
+function sortIndices(primary: Float64Array, tie: (x: number, y: number) => number): Int32Array {
+  const n = primary.length;
+  const scale = 2 ** indexBits(n);
+  const packed = new Float64Array(n);
+  for (let k = 0; k < n; k++) packed[k] = primary[k]! * scale + k;
+  packed.sort();
+  const out = new Int32Array(n);
+  for (let k = 0; k < n; k++) out[k] = packed[k]! % scale;
+  for (let from = 0; from < n; ) {
+    const key = primary[out[from]!]!;
+    let to = from + 1;
+    while (to < n && primary[out[to]!] === key) to++;
+    if (to - from > 1) out.set(Array.from(out.subarray(from, to)).sort(tie), from);
+    from = to;
+  }
+  return out;
+}
+
+/** Bits needed to write 0 to n - 1. */
+function indexBits(n: number): number {
+  return Math.max(1, Math.ceil(Math.log2(n + 1)));
 }
 
 /**
- * The canonical order of names: by the name without spaces, then by `tie`
- * (the account's id). Returns the permutation: position -> index.
+ * The canonical order of names: by the name without spaces (code unit by
+ * code unit, a prefix first), then by `tie` (the account's id). Returns the
+ * permutation: position -> index. The first letters, in a dense alphabet of
+ * the letters that occur, make the packed primary key of `sortIndices`.
  */
 export function canonicalPermutation(names: NameColumns, tie: (x: number, y: number) => number): Int32Array {
   const n = names.starts.length - 1;
   const { chars, starts } = names;
-  const prefix = new Float64Array(n);
-  for (let k = 0; k < n; k++) prefix[k] = prefixKey(chars, starts[k]!, starts[k + 1]!);
-  const order = Array.from({ length: n }, (_, k) => k);
-  order.sort((x, y) => prefix[x]! - prefix[y]! || compareSpans(chars, starts[x]!, starts[x + 1]!, chars, starts[y]!, starts[y + 1]!) || tie(x, y));
-  return Int32Array.from(order);
-}
-
-/** The names in the order of `permutation`. */
-export function permuteNames(names: NameColumns, permutation: Int32Array): NameColumns {
-  const builder = new NameColumnsBuilder(permutation.length, names.chars.length);
-  for (const k of permutation) builder.addColumnsName(names, k);
-  return builder.build();
+  const LOOK = 8;
+  const dense = new Int32Array(65_536);
+  for (let k = 0; k < n; k++) for (let at = starts[k]!; at < starts[k + 1]! && at < starts[k]! + LOOK; at++) dense[chars[at]!] = 1;
+  let letters = 0;
+  for (let c = 0; c < 65_536; c++) if (dense[c]) dense[c] = ++letters;
+  const radix = letters + 1;
+  const width = Math.max(1, Math.min(LOOK, Math.floor((53 - indexBits(n)) / Math.log2(radix))));
+  const primary = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    const from = starts[k]!;
+    const to = starts[k + 1]!;
+    let key = 0;
+    for (let p = 0; p < width; p++) key = key * radix + (from + p < to ? dense[chars[from + p]!]! : 0);
+    primary[k] = key;
+  }
+  return sortIndices(primary, (x, y) => compareSpans(chars, starts[x]!, starts[x + 1]!, chars, starts[y]!, starts[y + 1]!) || tie(x, y));
 }
 
 /**
@@ -114,31 +143,40 @@ export function longestToken(names: NameColumns, k: number): number {
   return best;
 }
 
-/** The span of block key `kind` of name `k` (without its marker), given its longest token. */
-function keySpan(names: NameColumns, k: number, kind: number, longest: number): [number, number] {
-  const from = names.starts[k]!;
-  const to = names.starts[k + 1]!;
-  if (kind === KIND_FIRST) return [from, from + 4];
-  if (kind === KIND_LAST) return [to - 4, to];
-  return [longest === names.firstToken[k] ? from : names.tokenEnds[longest - 1]!, names.tokenEnds[longest]!];
+/** Where block key `kind` of name `k` starts (without its marker), given the name's longest token. */
+function keyFrom(names: NameColumns, k: number, kind: number, longest: number): number {
+  if (kind === KIND_FIRST) return names.starts[k]!;
+  if (kind === KIND_LAST) return names.starts[k + 1]! - 4;
+  return longest === names.firstToken[k] ? names.starts[k]! : names.tokenEnds[longest - 1]!;
+}
+
+/** Where block key `kind` of name `k` ends. */
+function keyTo(names: NameColumns, k: number, kind: number, longest: number): number {
+  if (kind === KIND_FIRST) return names.starts[k]! + 4;
+  if (kind === KIND_LAST) return names.starts[k + 1]!;
+  return names.tokenEnds[longest]!;
 }
 
 /** FNV-1a of the block key's text (`t:` + token, `^` + first four, `$` + last four letters): its shard is this modulo the shard count. */
 function keyHash(names: NameColumns, k: number, kind: number, longest: number): number {
-  const [from, to] = keySpan(names, k, kind, longest);
   let hash = Math.imul(0x811c9dc5 ^ KIND_CHARS[kind]!, 0x01000193);
   if (kind === KIND_TOKEN) hash = Math.imul(hash ^ COLON, 0x01000193);
-  return fnv1aCodes(names.chars, from, to, hash);
+  return fnv1aCodes(names.chars, keyFrom(names, k, kind, longest), keyTo(names, k, kind, longest), hash);
+}
+
+/** Writes the block key hashes of name `k` at `out[at + kind]` (kinds 1 and 2 only for names of more than four letters). */
+export function nameKeyHashes(names: NameColumns, k: number, longest: number, out: Uint32Array, at: number): void {
+  if (longest < 0) return;
+  const kinds = nameLength(names, k) > 4 ? 3 : 1;
+  for (let kind = 0; kind < kinds; kind++) out[at + kind] = keyHash(names, k, kind, longest);
 }
 
 /** The block keys of name `k` as text (`t:systems`, `^acme`, `$tems`). */
 export function blockKeysOf(names: NameColumns, k: number): string[] {
   const longest = longestToken(names, k);
   if (longest < 0) return [];
-  const text = (kind: number) => {
-    const [from, to] = keySpan(names, k, kind, longest);
-    return String.fromCharCode(KIND_CHARS[kind]!) + (kind === KIND_TOKEN ? ':' : '') + String.fromCharCode(...names.chars.subarray(from, to));
-  };
+  const text = (kind: number) =>
+    String.fromCharCode(KIND_CHARS[kind]!) + (kind === KIND_TOKEN ? ':' : '') + String.fromCharCode(...names.chars.subarray(keyFrom(names, k, kind, longest), keyTo(names, k, kind, longest)));
   return nameLength(names, k) > 4 ? [text(KIND_TOKEN), text(KIND_FIRST), text(KIND_LAST)] : [text(KIND_TOKEN)];
 }
 
@@ -164,85 +202,158 @@ function sortByHash(keys: Uint32Array, refs: Int32Array): void {
 }
 
 /**
- * Every block both sides are in, with its members in canonical order: calls
- * `visit(membersA, countA, membersB, countB)` once per block (the arrays are
- * reused between calls). Blocks are found by sorting every (key hash, side,
- * position) and checking that the keys of equal hashes are equal.
+ * The blocks of both sides' names (each side in canonical order): every
+ * (key hash, side, position) sorted, and the keys of equal hashes checked to
+ * be equal. Knows which blocks are small enough to be compared all against
+ * all, so that a pair two blocks share is compared once.
  */
-export function forEachBlock(a: NameColumns, b: NameColumns, visit: (membersA: Int32Array, countA: number, membersB: Int32Array, countB: number) => void): void {
-  const sides = [a, b];
-  const longest = sides.map((names) => {
-    const n = names.starts.length - 1;
-    const out = new Int32Array(n);
-    for (let k = 0; k < n; k++) out[k] = longestToken(names, k);
-    return out;
-  });
-  let total = 0;
-  for (let s = 0; s < 2; s++) {
-    const names = sides[s]!;
-    for (let k = 0; k < longest[s]!.length; k++) if (longest[s]![k]! >= 0) total += nameLength(names, k) > 4 ? 3 : 1;
-  }
-  const keys = new Uint32Array(total);
-  // ref = position << 3 | side << 2 | kind
-  const refs = new Int32Array(total);
-  let e = 0;
-  for (let s = 0; s < 2; s++) {
-    const names = sides[s]!;
-    const tokens = longest[s]!;
-    for (let k = 0; k < tokens.length; k++) {
-      const t = tokens[k]!;
-      if (t < 0) continue;
-      const kinds = nameLength(names, k) > 4 ? 3 : 1;
-      for (let kind = 0; kind < kinds; kind++) {
-        keys[e] = keyHash(names, k, kind, t);
-        refs[e++] = (k << 3) | (s << 2) | kind;
+export interface BlockSide {
+  names: NameColumns;
+  members?: Int32Array;
+  longest?: Int32Array;
+  hashes?: Uint32Array;
+}
+
+export class BlockIndex {
+  private readonly sides: [NameColumns, NameColumns];
+  private readonly longest: [Int32Array, Int32Array];
+  /** Per side, per (position * 3 + kind): the key's hash, and 1 when its block is compared all against all. */
+  private readonly hashes: [Uint32Array, Uint32Array];
+  private readonly full: [Uint8Array, Uint8Array];
+  /** position << 3 | side << 2 | kind, sorted by key hash, one block after the other. */
+  private readonly refs: Int32Array;
+  /** Where each block starts in `refs` (and, last, where the last one ends). */
+  private readonly starts: Int32Array;
+
+  /**
+   * `members`: the positions of each side in the blocks (all when absent),
+   * in increasing order; `longest` and `hashes` when already computed
+   * (`SideIndex`).
+   */
+  constructor(a: BlockSide, b: BlockSide) {
+    this.sides = [a.names, b.names];
+    const prepare = (side: BlockSide): [Int32Array, Uint32Array] => {
+      if (side.longest && side.hashes) return [side.longest, side.hashes];
+      const n = side.names.starts.length - 1;
+      const longest = new Int32Array(n);
+      const hashes = new Uint32Array(n * 3);
+      for (let k = 0; k < n; k++) {
+        longest[k] = longestToken(side.names, k);
+        nameKeyHashes(side.names, k, longest[k]!, hashes, k * 3);
+      }
+      return [longest, hashes];
+    };
+    const [longestA, hashesA] = prepare(a);
+    const [longestB, hashesB] = prepare(b);
+    this.longest = [longestA, longestB];
+    this.hashes = [hashesA, hashesB];
+    const membersOf = (side: BlockSide) => side.members ?? Int32Array.from({ length: side.names.starts.length - 1 }, (_, k) => k);
+    const members = [membersOf(a), membersOf(b)];
+    let total = 0;
+    for (let s = 0; s < 2; s++) {
+      const names = this.sides[s]!;
+      const longest = this.longest[s]!;
+      for (const k of members[s]!) if (longest[k]! >= 0) total += nameLength(names, k) > 4 ? 3 : 1;
+    }
+    this.full = [new Uint8Array(longestA.length * 3), new Uint8Array(longestB.length * 3)];
+    const keys = new Uint32Array(total);
+    const refs = new Int32Array(total);
+    let e = 0;
+    for (let s = 0; s < 2; s++) {
+      const names = this.sides[s]!;
+      const longest = this.longest[s]!;
+      const hashes = this.hashes[s]!;
+      for (const k of members[s]!) {
+        if (longest[k]! < 0) continue;
+        const kinds = nameLength(names, k) > 4 ? 3 : 1;
+        for (let kind = 0; kind < kinds; kind++) {
+          keys[e] = hashes[k * 3 + kind]!;
+          refs[e++] = (k << 3) | (s << 2) | kind;
+        }
       }
     }
+    sortByHash(keys, refs);
+    // Blocks: runs of equal hashes whose keys are equal (a run of different keys with one hash is split, its order kept).
+    let starts: Int32Array = new Int32Array(1024);
+    let blocks = 0;
+    const push = (at: number) => {
+      if (blocks === starts.length) starts = grow32(starts, blocks + 1);
+      starts[blocks++] = at;
+    };
+    for (let from = 0; from < total; ) {
+      let to = from + 1;
+      while (to < total && keys[to] === keys[from]) to++;
+      let same = true;
+      for (let r = from + 1; r < to && same; r++) same = this.sameKey(refs[from]!, refs[r]!);
+      if (same) push(from);
+      else {
+        const groups: number[][] = [];
+        for (let r = from; r < to; r++) {
+          const group = groups.find((members) => this.sameKey(members[0]!, refs[r]!));
+          if (group) group.push(refs[r]!);
+          else groups.push([refs[r]!]);
+        }
+        let at = from;
+        for (const members of groups) {
+          push(at);
+          refs.set(members, at);
+          at += members.length;
+        }
+      }
+      from = to;
+    }
+    push(total);
+    this.starts = starts.subarray(0, blocks);
+    this.refs = refs;
+    this.forEach((ia, na, ib, nb, kind) => {
+      if (na * nb > FULL_BLOCK_COMPARISONS) return;
+      for (let x = 0; x < na; x++) this.full[0][ia[x]! * 3 + kind] = 1;
+      for (let y = 0; y < nb; y++) this.full[1][ib[y]! * 3 + kind] = 1;
+    });
   }
-  sortByHash(keys, refs);
 
-  const sameKey = (x: number, y: number) => {
+  /** Calls `visit(membersA, countA, membersB, countB, kind)` once per block both sides are in (the arrays are reused between calls). */
+  forEach(visit: (membersA: Int32Array, countA: number, membersB: Int32Array, countB: number, kind: number) => void): void {
+    const { starts, refs } = this;
+    let membersA = new Int32Array(64);
+    let membersB = new Int32Array(64);
+    for (let block = 0; block + 1 < starts.length; block++) {
+      const from = starts[block]!;
+      const to = starts[block + 1]!;
+      if (to - from < 2) continue;
+      if (to - from > membersA.length) {
+        membersA = new Int32Array(to - from);
+        membersB = new Int32Array(to - from);
+      }
+      let na = 0;
+      let nb = 0;
+      for (let r = from; r < to; r++) {
+        const ref = refs[r]!;
+        if (ref & 4) membersB[nb++] = ref >>> 3;
+        else membersA[na++] = ref >>> 3;
+      }
+      if (na > 0 && nb > 0) visit(membersA, na, membersB, nb, refs[from]! & 3);
+    }
+  }
+
+  /** True when A's name `i` and B's name `j` share a block of a kind before `kind` that is compared all against all: they meet there. */
+  metBefore(i: number, j: number, kind: number): boolean {
+    for (let before = 0; before < kind; before++) {
+      const x = i * 3 + before;
+      const y = j * 3 + before;
+      if (this.full[0][x] && this.full[1][y] && this.hashes[0][x] === this.hashes[1][y] && this.sameKey((i << 3) | before, (j << 3) | 4 | before)) return true;
+    }
+    return false;
+  }
+
+  private sameKey(x: number, y: number): boolean {
     const kind = x & 3;
     if (kind !== (y & 3)) return false;
-    const sx = (x >> 2) & 1;
-    const sy = (y >> 2) & 1;
-    const [xFrom, xTo] = keySpan(sides[sx]!, x >>> 3, kind, longest[sx]![x >>> 3]!);
-    const [yFrom, yTo] = keySpan(sides[sy]!, y >>> 3, kind, longest[sy]![y >>> 3]!);
-    return spansEqual(sides[sx]!.chars, xFrom, xTo, sides[sy]!.chars, yFrom, yTo);
-  };
-  let membersA = new Int32Array(64);
-  let membersB = new Int32Array(64);
-  const block = (members: ArrayLike<number>, from: number, to: number) => {
-    let na = 0;
-    let nb = 0;
-    if (to - from > membersA.length) {
-      membersA = new Int32Array(to - from);
-      membersB = new Int32Array(to - from);
-    }
-    for (let r = from; r < to; r++) {
-      const ref = members[r]!;
-      if (ref & 4) membersB[nb++] = ref >>> 3;
-      else membersA[na++] = ref >>> 3;
-    }
-    if (na > 0 && nb > 0) visit(membersA, na, membersB, nb);
-  };
-  for (let from = 0; from < total; ) {
-    let to = from + 1;
-    while (to < total && keys[to] === keys[from]) to++;
-    let same = true;
-    for (let r = from + 1; r < to && same; r++) same = sameKey(refs[from]!, refs[r]!);
-    if (same) block(refs, from, to);
-    else {
-      // Different keys with one hash: split the run by key, keeping its order.
-      const groups: number[][] = [];
-      for (let r = from; r < to; r++) {
-        const group = groups.find((members) => sameKey(members[0]!, refs[r]!));
-        if (group) group.push(refs[r]!);
-        else groups.push([refs[r]!]);
-      }
-      for (const members of groups) block(members, 0, members.length);
-    }
-    from = to;
+    const nx = this.sides[(x >> 2) & 1]!;
+    const ny = this.sides[(y >> 2) & 1]!;
+    const lx = this.longest[(x >> 2) & 1]![x >>> 3]!;
+    const ly = this.longest[(y >> 2) & 1]![y >>> 3]!;
+    return spansEqual(nx.chars, keyFrom(nx, x >>> 3, kind, lx), keyTo(nx, x >>> 3, kind, lx), ny.chars, keyFrom(ny, y >>> 3, kind, ly), keyTo(ny, y >>> 3, kind, ly));
   }
 }
 
@@ -272,6 +383,8 @@ export class BlockComparer {
   private readonly rankB: Int32Array;
   private readonly threshold: number;
   private readonly minRatio: number;
+  private index: BlockIndex | undefined;
+  private kind = 0;
 
   constructor(a: LeftoverColumns, b: LeftoverColumns, threshold: number) {
     this.a = a;
@@ -282,7 +395,14 @@ export class BlockComparer {
     this.minRatio = threshold / (2.25 - threshold);
   }
 
-  block(ia: ArrayLike<number>, na: number, ib: ArrayLike<number>, nb: number): void {
+  /**
+   * Compares the members of one block. With the index of all blocks and the
+   * block's kind, a pair that also shares an earlier kind's block compared
+   * all against all is left to that block.
+   */
+  block(ia: ArrayLike<number>, na: number, ib: ArrayLike<number>, nb: number, index?: BlockIndex, kind = 0): void {
+    this.index = kind > 0 ? index : undefined;
+    this.kind = kind;
     if (na * nb <= FULL_BLOCK_COMPARISONS) {
       for (let x = 0; x < na; x++) for (let y = 0; y < nb; y++) this.consider(ia[x]!, ib[y]!);
       return;
@@ -316,9 +436,10 @@ export class BlockComparer {
     const la = nameLength(a.names, i);
     const lb = nameLength(b.names, j);
     if (Math.min(la, lb) < this.minRatio * Math.max(la, lb)) return;
-    const labelA = a.labels[i]!;
-    const labelB = b.labels[j]!;
-    if (labelA >= 0 && labelB >= 0 && labelA !== labelB) return;
+    const labelA = a.labelFrom[i]!;
+    const labelB = b.labelFrom[j]!;
+    if (labelA >= 0 && labelB >= 0 && !spansEqual(a.labelChars, labelA, a.labelTo[i]!, b.labelChars, labelB, b.labelTo[j]!)) return;
+    if (this.index?.metBefore(i, j, this.kind)) return;
     const score = roundScore(nameSimilarity(a.names, i, b.names, j));
     if (score < this.threshold) return;
     const out = this.candidates;
@@ -342,14 +463,21 @@ export class BlockComparer {
  * candidates taken, in that order.
  */
 export function assign(orderA: Int32Array, orderB: Int32Array, score: Float64Array, count: number): Int32Array {
-  const sorted = Array.from({ length: count }, (_, k) => k);
-  sorted.sort((x, y) => score[y]! - score[x]! || orderA[x]! - orderA[y]! || orderB[x]! - orderB[y]!);
   let maxA = 0;
   let maxB = 0;
   for (let k = 0; k < count; k++) {
     if (orderA[k]! > maxA) maxA = orderA[k]!;
     if (orderB[k]! > maxB) maxB = orderB[k]!;
   }
+  // Primary key: the score's four decimals, best first, then A's order when both fit.
+  const withA = 14 + indexBits(maxA + 1) + indexBits(count) <= 53;
+  const scaleA = 2 ** indexBits(maxA + 1);
+  const primary = new Float64Array(count);
+  for (let k = 0; k < count; k++) {
+    const rank = 10_000 - Math.round(score[k]! * 10_000);
+    primary[k] = withA ? rank * scaleA + orderA[k]! : rank;
+  }
+  const sorted = sortIndices(primary, (x, y) => orderA[x]! - orderA[y]! || orderB[x]! - orderB[y]!);
   const takenA = new Uint8Array(maxA + 1);
   const takenB = new Uint8Array(maxB + 1);
   const taken: number[] = [];

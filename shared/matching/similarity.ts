@@ -1,4 +1,4 @@
-import { spansEqual } from './account-table.ts';
+import { spansEqual, trimmed } from './account-table.ts';
 
 /**
  * The name similarity of the matcher (docs/matching.md, "The similarity"),
@@ -82,10 +82,10 @@ export class NameColumnsBuilder {
 
   build(): NameColumns {
     return {
-      chars: this.chars.subarray(0, this.used),
-      starts: this.starts.subarray(0, this.count + 1),
-      tokenEnds: this.tokenEnds.subarray(0, this.tokens),
-      firstToken: this.firstToken.subarray(0, this.count + 1),
+      chars: trimmed(this.chars, this.used),
+      starts: trimmed(this.starts, this.count + 1),
+      tokenEnds: trimmed(this.tokenEnds, this.tokens),
+      firstToken: trimmed(this.firstToken, this.count + 1),
     };
   }
 
@@ -101,7 +101,7 @@ export class NameColumnsBuilder {
   }
 }
 
-export function grow16(array: Uint16Array, atLeast: number): Uint16Array {
+function grow16(array: Uint16Array, atLeast: number): Uint16Array {
   const grown = new Uint16Array(Math.max(atLeast, array.length * 2));
   grown.set(array);
   return grown;

@@ -30,6 +30,8 @@ export interface RunOptions {
   /** The text read by `profile add` (a key). */
   input?: string;
   cwd?: string;
+  /** A terminal stream to draw progress bars on (implies a person at a terminal). */
+  progress?: NodeJS.WritableStream;
 }
 
 export interface CliHarness {
@@ -77,7 +79,8 @@ export function useCli(api: ApiClient): CliHarness {
         stderr: (text) => (stderr += text),
         env: environment(options),
         cwd: options.cwd ?? PROJECT_ROOT,
-        interactive: options.answers !== undefined,
+        interactive: options.answers !== undefined || options.progress !== undefined,
+        ...(options.progress ? { progressStream: options.progress } : {}),
         confirm: (question) => {
           questions.push(question);
           const answer = answers.shift();

@@ -1,5 +1,6 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../cli/errors.ts';
 import { uniqueSignUp, useTestApi } from '../support/api-client.ts';
@@ -14,6 +15,8 @@ import { EXAMPLES, idOf, useCli } from './cli-harness.ts';
 
 const api = useTestApi();
 const cli = useCli(api);
+/** What one test leaves for the next (they run in order). */
+const shared = { agreementId: '' };
 
 interface Agreement {
   id: string;
@@ -119,7 +122,14 @@ describe('an engagement through the CLI', () => {
     );
     expect(mine.contribution.status).toBe('accepted');
     expect(mine.contribution.report.accepted).toBe(mine.local.accepted);
-    const theirs = await cli.run(['contribute', join(EXAMPLES, 'globex-accounts.csv'), '--agreement', agreementId, '--profile', 'globex']);
+    // On a terminal, the upload draws a progress bar up to the file's size.
+    const terminal = Object.assign(new PassThrough(), { isTTY: true, columns: 100 });
+    let drawn = '';
+    terminal.on('data', (chunk: Buffer) => (drawn += chunk.toString()));
+    const size = (await stat(join(EXAMPLES, 'globex-accounts.csv'))).size;
+    const theirs = await cli.run(['contribute', join(EXAMPLES, 'globex-accounts.csv'), '--agreement', agreementId, '--profile', 'globex'], { progress: terminal });
+    expect(drawn).toContain(`Uploading [`);
+    expect(drawn).toContain(`100% ${size}/${size} bytes`);
     expect(theirs.code, theirs.stderr).toBe(0);
     expect(theirs.stdout).toMatch(/Server report for ctb_[0-9a-z]{20}: .*globex-accounts\.csv: 10 rows read, 10 accepted/);
 
@@ -141,7 +151,71 @@ describe('an engagement through the CLI', () => {
     expect(audit.stdout).toMatch(/Verified: \d+ events chain from the genesis hash/);
     const auditJson = json<{ events: { action: string }[]; localVerification: { ok: boolean } }>(await cli.run(['audit', agreementId, '--verify', '--json']));
     expect(auditJson.localVerification).toEqual({ ok: true });
-    expect(auditJson.events.map((e) => e.action)).toEqual(['proposed', 'counter_proposed', 'approved', 'approved', 'run_opened', 'matching_started', 'matching_completed']);
+    expect(auditJson.events.map((e) => e.action).slice(0, 7)).toEqual(['proposed', 'counter_proposed', 'approved', 'approved', 'run_opened', 'matching_started', 'matching_completed']);
+    shared.agreementId = agreementId;
+  });
+
+  it('previews both directions, approves the results bound to their hash, and shows each side its 9-box', { timeout: 120_000 }, async () => {
+    const { agreementId } = shared;
+    const early = await cli.run(['results', agreementId]);
+    expect(early.code).toBe(EXIT.conflict);
+    expect(early.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+
+    const preview = json<{ resultHash: string; youWillSee: { nineBox: Record<string, Record<string, number | null>> } }>(await cli.run(['results', agreementId, '--preview', '--profile', 'acme-legal', '--json']));
+    const stale = await cli.run(['approve', agreementId, '--yes', '--hash', `sha256:${'0'.repeat(64)}`, '--profile', 'acme-legal']);
+    expect(stale.code).toBe(EXIT.conflict);
+    expect(stale.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+
+    const approved = await cli.run(['approve', agreementId, '--profile', 'acme-legal'], { answers: [true] });
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(approved.stdout).toContain('You will see (your populations in rows, your partner’s in columns):');
+    expect(approved.stdout).toContain('Your partner will see of your accounts:');
+    expect(approved.stdout).toContain(`Approved the results of run`);
+    expect(approved.stdout).toContain(preview.resultHash);
+    expect(approved.stdout).toContain('Waiting on your partner’s approval.');
+    expect(cli.questions.at(-1)).toMatch(/^Approve the release of these results \(sha256:[0-9a-f]{12}…\) for Acme\?$/);
+    const released = await cli.run(['approve', agreementId, '--yes', '--profile', 'globex']);
+    expect(released.stdout).toContain('Both sides approved: the results are released.');
+    await cli.run(['wait', agreementId, '--for', 'released']);
+
+    // Each side's 9-box is the other's transposed, cell for cell where both see the count.
+    type View = { side: string; nineBox: Record<string, Record<string, number | null>>; matches: { matchId: string; cell: { mine: string; theirs: string } }[] };
+    const acmeView = json<View>(await cli.run(['results', agreementId, '--json']));
+    const globexView = json<View>(await cli.run(['results', agreementId, '--profile', 'globex', '--json']));
+    expect(acmeView.nineBox).toEqual(preview.youWillSee.nineBox);
+    for (const [mine, row] of Object.entries(acmeView.nineBox)) {
+      for (const [theirs, count] of Object.entries(row)) {
+        const mirrored = globexView.nineBox[theirs]?.[mine];
+        if (count !== null && mirrored !== null) expect(mirrored, `${mine}/${theirs}`).toBe(count);
+      }
+    }
+    expect(acmeView.matches.length).toBeGreaterThan(0);
+    const text = (await cli.run(['results', agreementId])).stdout;
+    expect(text).toMatch(/^Results of run run_[0-9a-z]{20} of agr_[0-9a-z]{20}: released /);
+    expect(text).toMatch(/YOU \\ PARTNER\s+customers\s+opportunities\s+prospects/);
+    for (const match of acmeView.matches) expect(text).toContain(match.matchId);
+    const customers = acmeView.nineBox.customer!;
+    expect(text).toMatch(new RegExp(`\\n  customers\\s+${customers.customer ?? 'hidden'}\\s+${customers.opportunity ?? 'hidden'}\\s+${customers.prospect ?? 'hidden'}\\n`));
+
+    // Export to a file (refused over an existing one without --force) and to stdout.
+    const file = join(cli.dir, 'acme-results.csv');
+    const exported = json<{ rows: number }>(await cli.run(['export', agreementId, '--out', file, '--json']));
+    expect(exported.rows).toBeGreaterThan(0);
+    const csv = await readFile(file, 'utf8');
+    expect(csv.split('\n').filter(Boolean)).toHaveLength(exported.rows + 1);
+    const again = await cli.run(['export', agreementId, '--out', file]);
+    expect(again.code).toBe(EXIT.usage);
+    expect(again.stderr).toMatch(/exists already: choose another file or pass --force/);
+    expect((await cli.run(['export', agreementId, '--out', '-'])).stdout).toBe(csv);
+
+    // A match flagged as wrong shows as flagged to both sides.
+    const matchId = acmeView.matches[0]!.matchId;
+    expect((await cli.run(['flag', agreementId, matchId, '--reason', 'a different company of the same name'])).code).toBe(0);
+    expect((await cli.run(['results', agreementId])).stdout).toMatch(new RegExp(`flagged\\s+${matchId}`));
+
+    const status = await cli.run(['status', agreementId]);
+    expect(status.stdout).toContain('you approved the results');
+    expect(status.stdout).toMatch(/your partner approved the results too: released/);
   });
 
   it('declines after reading, and a wait for what can no longer happen fails', async () => {
@@ -171,9 +245,31 @@ describe('an engagement through the CLI', () => {
     expect(json<{ agreements: { id: string }[] }>(await cli.run(['agreements', '--profile', 'initech', '--json'])).agreements.map((a) => a.id)).toEqual([proposed.id]);
   });
 
+  it('registers, shows, rotates and removes the webhook; refuses a URL that is not public https', async () => {
+    const set = await cli.run(['webhook', 'set', 'https://hooks.acme.com/accord']);
+    expect(set.code, set.stderr).toBe(0);
+    const secret = /whsec_\S+/.exec(set.stdout)?.[0] ?? '';
+    expect(secret).not.toBe('');
+    const shown = await cli.run(['webhook']);
+    expect(shown.stdout).toContain('url:');
+    expect(shown.stdout).toContain('https://hooks.acme.com/accord');
+    expect(shown.stdout).not.toContain(secret);
+    const rotated = json<{ secret: string; webhook: { previousSecretExpiresAt: string } }>(await cli.run(['webhook', 'rotate-secret', '--json']));
+    expect(rotated.secret).not.toBe(secret);
+    expect(rotated.webhook.previousSecretExpiresAt).toBeTruthy();
+    expect((await cli.run(['webhook', 'dead-letters'])).stdout).toBe('No undelivered notifications.\n');
+    const insecure = await cli.run(['webhook', 'set', 'http://hooks.acme.com/accord']);
+    expect(insecure.code).toBe(EXIT.failed);
+    expect(insecure.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+    expect((await cli.run(['webhook', 'remove'])).code).toBe(0);
+    const gone = await cli.run(['webhook']);
+    expect(gone.code).toBe(EXIT.notFound);
+    expect(gone.stderr).toMatch(/^accord: .*webhook/);
+  });
+
   it('prints nothing but JSON on stdout with --json', async () => {
     const agreementId = json<{ agreements: { id: string }[] }>(await cli.run(['agreements', '--json'])).agreements[0]?.id ?? '';
-    for (const args of [['whoami'], ['keys', 'list'], ['profile', 'list'], ['agreements'], ['status', agreementId], ['audit', agreementId, '--verify']]) {
+    for (const args of [['whoami'], ['keys', 'list'], ['profile', 'list'], ['agreements'], ['status', agreementId], ['audit', agreementId, '--verify'], ['webhook', 'dead-letters']]) {
       const run = await cli.run([...args, '--json']);
       expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(0);
       expect(() => JSON.parse(run.stdout) as unknown, args.join(' ')).not.toThrow();

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useTestApi } from '../support/api-client.ts';
@@ -25,21 +25,26 @@ describe('the README quick start', () => {
     const lines = blocks.flatMap((block) => parseShellLines(block));
     expect(lines.length).toBeGreaterThan(10);
 
+    // A reader's working directory: the checkout's cli/examples are there, and what the commands write lands there.
+    const cwd = join(cli.dir, 'reader');
+    await mkdir(cwd);
+    await symlink(join(PROJECT_ROOT, 'cli'), join(cwd, 'cli'));
     const variables: Record<string, string> = {};
     const commands = new Set<string>();
     for (const line of lines) {
       const args = expand(line.words, variables);
       commands.add(args[0] ?? '');
       const asks = (args[0] === 'approve' || args[0] === 'decline') && !args.includes('--yes') && !args.includes('-y');
-      const run = await cli.run(args, asks ? { answers: [true] } : {});
+      const run = await cli.run(args, { cwd, ...(asks ? { answers: [true] } : {}) });
       expect(run.code, `${line.text}\n${run.stdout}${run.stderr}`).toBe(0);
       if (asks) expect(run.stdout, line.text).toMatch(/Purpose: |You will see/);
+      if (args[0] === 'results') expect(run.stdout, line.text).toMatch(/: released .*\n[\s\S]*YOU \\ PARTNER/);
       if (line.assign) {
         variables[line.assign] = run.stdout.trim();
         expect(variables[line.assign], line.text).toMatch(/^[a-z]{3}_[0-9a-z]{20}$/);
       }
     }
     // The quick start goes from sign-up to the results and shows the commands a partner team needs.
-    for (const command of ['signup', 'keys', 'propose', 'approve', 'status', 'contribute', 'wait', 'audit']) expect(commands, command).toContain(command);
+    for (const command of ['signup', 'keys', 'propose', 'approve', 'status', 'contribute', 'wait', 'results', 'export', 'audit']) expect(commands, command).toContain(command);
   });
 });

@@ -194,6 +194,13 @@ describe('output', () => {
     expect(summarise(match(a, b))).toMatchObject({ pairs: 3, byMethod: { domain: 2, name: 1 }, nineBox: boxA });
   });
 
+  it('writes every string as JSON.stringify does: quotes, backslashes, controls, lone surrogates', () => {
+    for (const value of ['plain', 'a"b', 'a\\b', 'x\u0001y', 'lone \ud800', 'pair \ud83d\ude00', 'line\u2028sep', 'ü ß 株']) {
+      const pair: MatchPair = { a: [value], b: ['b1'], method: 'name', score: 0.95, keys: { nameA: value, nameB: value }, cell: ['customer', 'prospect'] };
+      expect(text([pair])).toBe(`${JSON.stringify({ a: [value], b: ['b1'], method: 'name', score: 0.95, keys: { nameA: value, nameB: value }, cell: ['customer', 'prospect'] })}\n`);
+    }
+  });
+
   it('writes JSON Lines in canonical order: domain pairs by domain, then name pairs', () => {
     expect(text(match(a, b).pairs)).toBe(
       [

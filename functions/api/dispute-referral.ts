@@ -1,0 +1,11 @@
+import { disputeReferral } from '../../shared/referral.ts';
+import { apiHandler } from '../lib/api-handler.ts';
+import { runReferralCommand } from '../lib/referral-commands.ts';
+import { routeByHandler } from './routes.ts';
+
+export const handler = apiHandler(routeByHandler('dispute-referral'), async ({ caller, params, body }) => {
+  const { referral } = await runReferralCommand(params.agreementId, params.referralId, caller, ({ referral: current, actor, now }) =>
+    disputeReferral(current, body.reason, actor, now),
+  );
+  return { status: 200, body: referral };
+});
