@@ -95,6 +95,7 @@ describe('the run timeline', () => {
         id: 'run_console0000000000000',
         agreementId: agreement.id,
         status: 'open',
+        sequence: 1,
         openedAt: '2026-11-23T10:07:00.000Z',
         deadline: '2026-12-07T10:07:00.000Z',
         reminderTimes: ['2026-11-24T10:07:00.000Z', '2026-11-26T10:07:00.000Z'],
