@@ -15,9 +15,12 @@ export type RouteName = CliRoute['handler'];
 type Route<H extends RouteName> = Extract<CliRoute, { handler: H }>;
 
 type RequestPart<H extends RouteName, K extends string> = Route<H> extends { request: infer R } ? (R extends Record<K, infer S extends z.ZodType> ? z.input<S> : never) : never;
-type SuccessResponse<H extends RouteName> = Extract<Route<H>['responses'][number], { status: 200 | 201 }>;
+type Responses<H extends RouteName> = Route<H>['responses'][number];
+/** The 2xx answers of a route; all its answers when their statuses are not literal types (a helper built them). */
+type SuccessResponse<H extends RouteName> = [Extract<Responses<H>, { status: 200 | 201 }>] extends [never] ? Responses<H> : Extract<Responses<H>, { status: 200 | 201 }>;
+type SchemaOf<R> = R extends { schema: infer S extends z.ZodType } ? S : never;
 
-export type ResponseOf<H extends RouteName> = SuccessResponse<H> extends { schema: infer S extends z.ZodType } ? z.output<S> : unknown;
+export type ResponseOf<H extends RouteName> = [SchemaOf<SuccessResponse<H>>] extends [never] ? unknown : z.output<SchemaOf<SuccessResponse<H>>>;
 
 export interface CallInput<H extends RouteName> {
   params?: Record<string, string>;

@@ -5,6 +5,7 @@ import { registerAgreementCommands } from './commands/agreements.ts';
 import { registerAuditCommand } from './commands/audit.ts';
 import { registerContributeCommand } from './commands/contribute.ts';
 import { registerKeyCommands } from './commands/keys.ts';
+import { registerReferralCommands } from './commands/referrals.ts';
 import { registerResultsCommands } from './commands/results.ts';
 import { registerWebhookCommands } from './commands/webhook.ts';
 import { CliError, EXIT, EXIT_CODES_HELP, oneLine } from './errors.ts';
@@ -42,6 +43,7 @@ function buildProgram(io: CliIo): Command {
   registerAgreementCommands(program, io);
   registerContributeCommand(program, io);
   registerResultsCommands(program, io);
+  registerReferralCommands(program, io);
   registerAuditCommand(program, io);
   registerWebhookCommands(program, io);
   return program;

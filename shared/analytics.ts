@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { Agreement } from './agreement.ts';
-import type { AuditEvent } from './audit-chain.ts';
 import type { LedgerEntry } from './ledger.ts';
 import { REFERRAL_STAGES, type Referral, type ReferralStage } from './referral.ts';
 import type { Run } from './run.ts';
@@ -41,8 +40,8 @@ export const RunAnalyticsSchema = z
     releasedAt: z.iso.datetime().nullable().describe('null until the results are released: no overlap is shown before'),
     nineBox: NineBoxCountsSchema.nullable(),
     timeToContribute: z.object({ mine: Seconds, theirs: Seconds }).describe('from the run’s opening to each side’s accepted contribution'),
-    remindersSent: z.object({ mine: z.int(), theirs: z.int() }).describe('contribution reminders sent to each side'),
-    timeToApproveResults: z.object({ mine: Seconds, theirs: Seconds }).describe('from the end of matching to each side’s approval of the results'),
+    remindersSent: z.object({ mine: z.int(), theirs: z.int() }).describe('reminders sent to each side: to contribute, and to approve the results'),
+    timeToApproveResults: z.object({ mine: Seconds, theirs: Seconds }).describe('from the results being ready to each side’s approval of them'),
   })
   .meta({ id: 'RunAnalytics' });
 export type RunAnalytics = z.output<typeof RunAnalyticsSchema>;
@@ -73,7 +72,7 @@ export const PartnerAnalyticsSchema = z
     overlap: z.object({ releasedRuns: z.int(), byCell: NineBoxCountsSchema, total: z.int() }),
     medianTimeToContribute: Seconds.describe('over runs in which my side contributed'),
     medianTimeToApproveTerms: Seconds.describe('over agreements whose terms my side approved'),
-    remindersReceived: z.int().describe('contribution reminders sent to my side'),
+    remindersReceived: z.int().describe('reminders sent to my side, to contribute and to approve results'),
     referrals: z.object({ total: z.int(), byStage: ByStageSchema, disputed: z.int() }),
     revenue: z.array(MoneyByCurrencySchema).describe('per terms currency, never added across currencies'),
     perAgreement: z.array(AgreementAnalyticsSchema),
@@ -107,28 +106,25 @@ export function visibleNineBox(agreement: Agreement, side: Side, nineBox: Record
   });
 }
 
+/** Reminders sent to `side`: to contribute (before its contribution) and to approve the results (before its approval). */
 function remindersTo(run: Run, side: Side): number {
   const contributedAt = run.contributions[side]?.acceptedAt;
-  return run.remindersSent.filter((time) => contributedAt === undefined || time < contributedAt).length;
+  const approvedAt = run.release?.approvals[side]?.at;
+  const before = (until: string | undefined) => (time: string) => until === undefined || time < until;
+  return run.remindersSent.filter(before(contributedAt)).length + (run.release?.remindersSent.filter(before(approvedAt)).length ?? 0);
 }
 
-/** Facts of a run the analytics need beyond the run itself. */
-export interface RunFacts {
-  run: Run;
-  /** When the run's results were released; undefined while they are not. */
-  releasedAt: string | undefined;
+/** When a run's results were released (also once they expired: the counts were known then), or undefined. */
+export function releasedAtOf(run: Run): string | undefined {
+  return run.status === 'released' || run.status === 'expired' ? run.release?.releasedAt : undefined;
 }
-
-/** The audit actions that approve a run's results, with `details.runId`. */
-export const RESULTS_APPROVED_ACTIONS: readonly string[] = ['results_approved'];
 
 export function agreementAnalytics(input: {
   agreement: Agreement;
   side: Side;
-  runs: readonly RunFacts[];
+  runs: readonly Run[];
   referrals: readonly Referral[];
   ledger: readonly LedgerEntry[];
-  audit: readonly AuditEvent[];
 }): AgreementAnalytics {
   const { agreement, side } = input;
   const other = otherSide(side);
@@ -137,36 +133,27 @@ export function agreementAnalytics(input: {
   const approvalAt = (s: Side) =>
     agreement.approvals.find((approval) => approval.partnerId === partyOf(s) && approval.termsHash === agreement.terms.hash)?.at;
 
-  const matchingDone = new Map<string, string>();
-  const resultApprovals = new Map<string, string>();
-  for (const event of input.audit) {
-    const runId = typeof event.details?.runId === 'string' ? event.details.runId : undefined;
-    if (!runId) continue;
-    if (event.action === 'matching_completed') matchingDone.set(runId, event.at);
-    if (RESULTS_APPROVED_ACTIONS.includes(event.action)) {
-      const key = `${runId}\u0000${event.actor.partnerId}`;
-      if (!resultApprovals.has(key)) resultApprovals.set(key, event.at);
-    }
-  }
-
   const runs = [...input.runs]
-    .sort((a, b) => a.run.openedAt.localeCompare(b.run.openedAt))
-    .map(({ run, releasedAt }): RunAnalytics => ({
-      runId: run.id,
-      openedAt: run.openedAt,
-      status: run.status,
-      releasedAt: releasedAt ?? null,
-      nineBox: releasedAt && run.summary ? visibleNineBox(agreement, side, run.summary.nineBox) : null,
-      timeToContribute: {
-        mine: seconds(run.openedAt, run.contributions[side]?.acceptedAt),
-        theirs: seconds(run.openedAt, run.contributions[other]?.acceptedAt),
-      },
-      remindersSent: { mine: remindersTo(run, side), theirs: remindersTo(run, other) },
-      timeToApproveResults: {
-        mine: seconds(matchingDone.get(run.id), resultApprovals.get(`${run.id}\u0000${partyOf(side) ?? ''}`)),
-        theirs: seconds(matchingDone.get(run.id), resultApprovals.get(`${run.id}\u0000${partyOf(other) ?? ''}`)),
-      },
-    }));
+    .sort((a, b) => a.openedAt.localeCompare(b.openedAt))
+    .map((run): RunAnalytics => {
+      const releasedAt = releasedAtOf(run);
+      return {
+        runId: run.id,
+        openedAt: run.openedAt,
+        status: run.status,
+        releasedAt: releasedAt ?? null,
+        nineBox: releasedAt && run.summary ? visibleNineBox(agreement, side, run.summary.nineBox) : null,
+        timeToContribute: {
+          mine: seconds(run.openedAt, run.contributions[side]?.acceptedAt),
+          theirs: seconds(run.openedAt, run.contributions[other]?.acceptedAt),
+        },
+        remindersSent: { mine: remindersTo(run, side), theirs: remindersTo(run, other) },
+        timeToApproveResults: {
+          mine: seconds(run.release?.readyAt, run.release?.approvals[side]?.at),
+          theirs: seconds(run.release?.readyAt, run.release?.approvals[other]?.at),
+        },
+      };
+    });
 
   const released = runs.filter((run) => run.nineBox !== null);
   const byCell = emptyCounts((mine, theirs) =>

@@ -277,17 +277,14 @@ export function balancesOf(entries: readonly LedgerEntry[]): Balance[] {
   return [...balances.values()].sort((a, b) => a.currency.localeCompare(b.currency) || a.payerId.localeCompare(b.payerId) || a.payeeId.localeCompare(b.payeeId));
 }
 
-/** Entries in the order both sides see them, the same on every read. */
+/**
+ * Entries in the order both sides see them: by booking time; within one
+ * booking, by referral, reversals before new entries, the fee before the share.
+ */
 export function sortEntries(entries: readonly LedgerEntry[]): LedgerEntry[] {
-  // Entries booked together (a referral's fee and share, their reversals) keep one order on every read: by referral, originals before reversals, then kind.
-  const kindOrder = (entry: LedgerEntry) => LEDGER_ENTRY_KINDS.indexOf(entry.kind);
+  const rank = (entry: LedgerEntry) => (entry.reversesEntryId ? 0 : 2) + LEDGER_ENTRY_KINDS.indexOf(entry.kind) / 2;
   return [...entries].sort(
-    (a, b) =>
-      a.bookedAt.localeCompare(b.bookedAt) ||
-      a.referralId.localeCompare(b.referralId) ||
-      Number(a.reversesEntryId !== undefined) - Number(b.reversesEntryId !== undefined) ||
-      kindOrder(a) - kindOrder(b) ||
-      a.id.localeCompare(b.id),
+    (a, b) => a.bookedAt.localeCompare(b.bookedAt) || a.referralId.localeCompare(b.referralId) || rank(a) - rank(b) || a.id.localeCompare(b.id),
   );
 }
 

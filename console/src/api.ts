@@ -3,6 +3,8 @@ import { AgreementSchema, type Agreement, type AgreementStatus } from '../../sha
 import { AuditEventSchema } from '../../shared/audit-chain.ts';
 import { ContributionSchema } from '../../shared/contributions/contribution.ts';
 import { PartnerSchema } from '../../shared/partner.ts';
+import { LedgerSchema } from '../../functions/api/referral-routes.ts';
+import { ReferralSchema } from '../../shared/referral.ts';
 import { ResultApprovalStateSchema, ResultsPreviewSchema, ResultsViewSchema } from '../../shared/results.ts';
 import { RunViewSchema } from '../../shared/run.ts';
 
@@ -32,6 +34,8 @@ const ErrorEnvelopeSchema = z.object({
 export const AgreementListSchema = z.object({ agreements: z.array(AgreementSchema) });
 export const AuditLogSchema = z.object({ events: z.array(AuditEventSchema), verification: z.object({ ok: z.boolean(), message: z.string().optional() }) });
 export const ContributionListSchema = z.object({ contributions: z.array(ContributionSchema) });
+export const ReferralListSchema = z.object({ referrals: z.array(ReferralSchema) });
+export type Ledger = z.output<typeof LedgerSchema>;
 
 export type AuditLog = z.output<typeof AuditLogSchema>;
 
@@ -123,6 +127,40 @@ export class Api {
 
   declineResults(agreementId: string, runId: string, reason: string | undefined) {
     return this.request('POST', `${runPath(agreementId, runId)}/results/decline`, ResultApprovalStateSchema, reason ? { reason } : {});
+  }
+
+  referrals(agreementId: string) {
+    return this.request('GET', `/v1/agreements/${encodeURIComponent(agreementId)}/referrals`, ReferralListSchema);
+  }
+
+  acceptReferral(agreementId: string, referralId: string) {
+    return this.request('POST', `/v1/agreements/${encodeURIComponent(agreementId)}/referrals/${encodeURIComponent(referralId)}/accept`, ReferralSchema, {});
+  }
+
+  declineReferral(agreementId: string, referralId: string, reason: string | undefined) {
+    return this.request('POST', `/v1/agreements/${encodeURIComponent(agreementId)}/referrals/${encodeURIComponent(referralId)}/decline`, ReferralSchema, reason ? { reason } : {});
+  }
+
+  ledger(agreementId: string) {
+    return this.request('GET', `/v1/agreements/${encodeURIComponent(agreementId)}/ledger`, LedgerSchema);
+  }
+
+  /** The ledger statement of a month (YYYY-MM) as CSV text. */
+  async ledgerStatement(agreementId: string, month: string): Promise<string> {
+    const response = await fetch(`/v1/agreements/${encodeURIComponent(agreementId)}/ledger/statement?period=${encodeURIComponent(month)}`, {
+      headers: { authorization: `Bearer ${this.key}`, accept: 'text/csv' },
+      credentials: 'omit',
+      cache: 'no-store',
+    });
+    const text = await response.text();
+    if (!response.ok) {
+      if (response.status === 401) this.onUnauthenticated();
+      const envelope = ErrorEnvelopeSchema.safeParse((() => { try { return JSON.parse(text) as unknown; } catch { return undefined; } })());
+      throw envelope.success
+        ? new ApiError(response.status, envelope.data.error.code, envelope.data.error.message, envelope.data.error.details)
+        : new ApiError(response.status, 'http_error', `the API answered ${response.status}`);
+    }
+    return text;
   }
 
   decline(agreement: Pick<Agreement, 'id'>, reason: string | undefined) {

@@ -5,6 +5,8 @@ import { Api } from './api.ts';
 import { href, parseRoute, type Route } from './model/route.ts';
 import { AgreementPage } from './pages/agreement.ts';
 import { AgreementsPage } from './pages/agreements.ts';
+import { LedgerPage } from './pages/ledger.ts';
+import { ReferralsPage } from './pages/referrals.ts';
 import { ResultsPage } from './pages/results.ts';
 import { SignInPage } from './pages/sign-in.ts';
 import { TimelinePage } from './pages/timeline.ts';
@@ -46,6 +48,10 @@ function Page({ route, ...props }: PageProps & { route: Route }) {
       return html`<${TimelinePage} ...${props} agreementId=${route.agreementId} />`;
     case 'results':
       return html`<${ResultsPage} ...${props} agreementId=${route.agreementId} />`;
+    case 'referrals':
+      return html`<${ReferralsPage} ...${props} agreementId=${route.agreementId} />`;
+    case 'ledger':
+      return html`<${LedgerPage} ...${props} agreementId=${route.agreementId} />`;
     case 'not-found':
       return html`<${PageHeading}>Page not found<//>
         <p>The console has no page at <code>${route.hash}</code>. <a href=${href({ page: 'agreements' })}>See your agreements</a>.</p>`;

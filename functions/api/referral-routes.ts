@@ -64,11 +64,13 @@ export const REFERRAL_ROUTES = [
     path: '/v1/agreements/{agreementId}/referrals',
     summary: 'Register a referral on a released match your side sees at level accounts: who introduces whom, and a note',
     auth: REFERRAL_ROLES,
+    readsResults: true,
     request: { params: AgreementParams, body: RegisterReferralRequestSchema },
     responses: [
       { status: 201, description: 'registered; the other party is asked to accept it', schema: ReferralSchema },
       { status: 404, description: 'no such agreement, run or match in your released view' },
-      { status: 409, description: 'the run is not released (results_not_released), the match is flagged (match_flagged), or a referral of it in this direction is open (referral_exists)' },
+      { status: 409, description: 'the run is not released (results_not_released, results_withheld), the match is flagged (match_flagged), or a referral of it in this direction is open (referral_exists)' },
+      { status: 410, description: 'the run’s results expired or were deleted' },
     ],
   },
   {

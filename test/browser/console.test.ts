@@ -1,5 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { runRegistration } from '../../functions/lib/referral-commands.ts';
+import { registerReferral } from '../../shared/referral.ts';
+import type { Population } from '../../shared/terms.ts';
 import { useTestApi } from '../support/api-client.ts';
 import { browserTestsSkipReason, launchChromium, PageProblems, screenshot, seriousAccessibilityViolations } from './support/browser.ts';
 import { agreementOf, type Company, contribute, signUpCompany, until } from './support/engagement.ts';
@@ -214,6 +218,65 @@ describe.skipIf(skipReason !== undefined)('the console in Chromium', () => {
     expect(await details.getByText(/^referral: the partner acts$/).count()).toBe(1);
     expect((await agreementOf(api, acme.approver, agreementId)).status).toBe('released');
     await checkPage('results-released');
+  });
+
+  it('shows the referrals pipeline, accepts a referral, and shows the ledger with what is owed', async () => {
+    const { runId } = await agreementOf(api, acme.approver, agreementId).then((agreement) => ({ runId: agreement.currentRunId ?? '' }));
+    const theirView = await api.call<{ matches: { matchId: string; cell: { mine: Population; theirs: Population }; mine: { name: string; domain?: string }[] }[] }>(
+      'GET',
+      `/v1/agreements/${agreementId}/runs/${runId}/results`,
+      { key: globex.contributor },
+    );
+    const hooli = theirView.body.matches.find((match) => match.mine.some((row) => row.domain === 'hooli.com'));
+    if (!hooli) throw new Error(`no Hooli match in ${theirView.text}`);
+    // Globex has Hooli as a customer and introduces Acme, which has it as a prospect. On main the register
+    // route does not yet see released runs (functions/lib/released-matches.ts), so Globex's contributor
+    // registers through the command path that route runs after that check, on the real released match.
+    const { referral: registered } = await runRegistration(agreementId, { partnerId: globex.id, keyId: globex.contributorKeyId, role: 'contributor' }, ({ agreement, actor, now }) =>
+      registerReferral(
+        agreement,
+        { runId, matchId: hooli.matchId, cell: { proposer: hooli.cell.theirs, counterparty: hooli.cell.mine }, account: { name: 'Hooli', domain: 'hooli.com' } },
+        { runId, matchId: hooli.matchId, introducer: 'counterparty', note: 'Met their CTO at the user group' },
+        actor,
+        now,
+      ),
+    );
+
+    await page.getByRole('link', { name: 'Referrals' }).click();
+    const referrals = page.getByRole('table', { name: /Every referral/ });
+    const row = referrals.getByRole('row').filter({ hasText: 'Hooli' });
+    await expect.poll(() => row.getByRole('cell').first().textContent()).toMatch(/^the partner introduced you on .*Met their CTO at the user group$/);
+    const pipeline = page.getByRole('table', { name: 'Referrals of this agreement by stage' });
+    expect(await pipeline.getByRole('cell').first().textContent()).toBe('1');
+    await checkPage('referrals-proposed');
+
+    await row.getByRole('button', { name: 'Accept the referral of Hooli' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('You accepted the referral of Hooli.');
+    await expect.poll(() => row.getByRole('cell').nth(1).textContent()).toBe('accepted');
+
+    // Acme's sales team records the deal it won on the account.
+    const referralPath = `/v1/agreements/${agreementId}/referrals/${registered.id}`;
+    expect((await api.call('POST', `${referralPath}/opportunity`, { key: acme.contributor, body: { amountMinor: 100_000, currency: 'USD' } })).status).toBe(200);
+    expect((await api.call('POST', `${referralPath}/won`, { key: acme.contributor, body: { closedAt: new Date().toISOString(), amountMinor: 100_000, currency: 'USD' } })).status).toBe(200);
+
+    await page.getByRole('link', { name: 'Ledger' }).click();
+    await expect.poll(() => page.getByRole('region', { name: 'Balance' }).getByRole('listitem').allTextContents()).toEqual(['You owe the partner USD 70.00 (1 entry).']);
+    const entry = page.getByRole('table', { name: /Ledger entries in USD/ }).getByRole('row').filter({ hasText: 'Hooli' });
+    expect((await entry.getByRole('cell').allTextContents()).slice(1)).toEqual(['referral fee', 'you', 'the partner', '7% of USD 1,000.00', 'USD 70.00']);
+    await checkPage('ledger');
+
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Download CSV' }).click();
+    const statement = await download;
+    expect(statement.suggestedFilename()).toBe(`accord-${agreementId}-${new Date().toISOString().slice(0, 7)}.csv`);
+    const csv = await readFile(await statement.path(), 'utf8');
+    expect(csv).toContain('Hooli');
+    expect(problems.take().unexpected).toEqual([]);
+
+    await page.getByRole('link', { name: 'Referrals' }).click();
+    await expect.poll(() => referrals.getByRole('row').filter({ hasText: 'Hooli' }).getByRole('cell').nth(2).textContent()).toBe('deal USD 1,000.00');
+    expect(await pipeline.getByRole('cell').nth(3).textContent()).toBe('1USD 1,000.00');
+    await checkPage('referrals-won');
   });
 
   it('signs out: the key is forgotten and the sign-in page is back', async () => {

@@ -16,7 +16,7 @@ import { EXAMPLES, idOf, useCli } from './cli-harness.ts';
 const api = useTestApi();
 const cli = useCli(api);
 /** What one test leaves for the next (they run in order). */
-const shared = { agreementId: '' };
+const shared = { agreementId: '', matchId: '', flagged: '' };
 
 interface Agreement {
   id: string;
@@ -216,6 +216,32 @@ describe('an engagement through the CLI', () => {
     const status = await cli.run(['status', agreementId]);
     expect(status.stdout).toContain('you approved the results');
     expect(status.stdout).toMatch(/your partner approved the results too: released/);
+    shared.flagged = matchId;
+    shared.matchId = acmeView.matches.find((m) => m.matchId !== matchId)?.matchId ?? '';
+  });
+
+  it('lists no referrals and an empty ledger before any, reports analytics, and checks amounts locally', async () => {
+    const { agreementId } = shared;
+    expect((await cli.run(['referrals', agreementId])).stdout).toMatch(/^No referrals: register one on a released match/);
+    expect(json<{ referrals: unknown[] }>(await cli.run(['referrals', 'list', agreementId, '--json'])).referrals).toEqual([]);
+    expect((await cli.run(['ledger', agreementId])).stdout).toBe('No entries yet (the ledger is in EUR).\n');
+    const analytics = json<{ agreementId: string; referrals: { total: number } }>(await cli.run(['analytics', agreementId, '--json']));
+    expect(analytics).toMatchObject({ agreementId, referrals: { total: 0 } });
+    const text = await cli.run(['analytics', agreementId]);
+    expect(text.stdout).toContain(`agreement: `);
+    expect(text.stdout).toContain('Overlap over released runs (your populations in rows):');
+    expect((await cli.run(['analytics', '--json'])).code).toBe(0);
+
+    const decimals = await cli.run(['referrals', 'opportunity', agreementId, 'ref_00000000000000000000', '--amount', '12.345', '--currency', 'EUR']);
+    expect(decimals.code).toBe(EXIT.usage);
+    expect(decimals.stderr).toBe('accord: --amount 12.345: EUR has 2 decimals\n');
+    const yen = await cli.run(['referrals', 'won', agreementId, 'ref_00000000000000000000', '--amount', '100.5', '--currency', 'JPY']);
+    expect(yen.stderr).toBe('accord: --amount 100.5: JPY has no decimals\n');
+    const currency = await cli.run(['referrals', 'won', agreementId, 'ref_00000000000000000000', '--amount', '100', '--currency', 'euro']);
+    expect(currency.code).toBe(EXIT.usage);
+    expect(currency.stderr).toMatch(/^accord: --currency euro: must be an ISO 4217 code/);
+    const missing = await cli.run(['referrals', 'show', agreementId, 'ref_00000000000000000000']);
+    expect(missing.code).toBe(EXIT.notFound);
   });
 
   it('declines after reading, and a wait for what can no longer happen fails', async () => {

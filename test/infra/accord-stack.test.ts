@@ -305,6 +305,7 @@ describe('least privilege of the API functions', () => {
         'ApiFlagMatch',
         'ApiGetResults',
         'ApiPreviewResults',
+        'ApiRegisterReferral',
         'ContributionsContributionUploaded',
         'EngagementDeleteResultsFunction',
         'EngagementMatchingMatchBlocksFunction',
@@ -331,8 +332,8 @@ describe('least privilege of the API functions', () => {
     for (const role of ['EngagementMatchingMatchShardFunction', 'EngagementMatchingMatchBlocksFunction']) expect(byRole.get(role)?.every((a) => a.endsWith('results'))).toBe(true);
     // The state machine reads the Distributed Maps' manifests, nothing else.
     expect(byRole.get('EngagementStateMachine')).toEqual(['s3:GetObject results']);
-    // The results routes read results and nothing else.
-    for (const route of ['ApiGetResults', 'ApiPreviewResults', 'ApiFlagMatch']) {
+    // The results routes, and registering a referral on a released match, read results and nothing else.
+    for (const route of ['ApiGetResults', 'ApiPreviewResults', 'ApiFlagMatch', 'ApiRegisterReferral']) {
       expect(byRole.get(route)?.every((a) => a.startsWith('s3:Get') && a.endsWith('results')), route).toBe(true);
     }
     // Deleting a run's results removes every version under its results and uploads prefixes.

@@ -51,7 +51,8 @@ describe('cdk-nag AwsSolutions on the Accord stack', () => {
     expect(report.success).toBe(true);
   });
 
-  it('passes as a synth-time validation plugin, as `npm run synth` runs it', () => {
+  // A whole synth of the stack (a function per route) takes 20-40 s on a busy 2-core machine.
+  it('passes as a synth-time validation plugin, as `npm run synth` runs it', { timeout: 120_000 }, () => {
     const app = newApp();
     new AccordStack(app, 'AccordNagSynth');
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

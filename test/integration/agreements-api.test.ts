@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '../../infra/definitions.ts';
+import { REFERRAL_ROUTES } from '../../functions/api/referral-routes.ts';
 import { ROUTES } from '../../functions/api/routes.ts';
 import { outboxStore } from '../../functions/notifications/stores.ts';
 import { uniqueSignUp, useTestApi } from '../support/api-client.ts';
@@ -226,14 +227,11 @@ describe('invitations', () => {
 });
 
 describe('who may do what', () => {
-  // The agreement's own routes; those of its runs need an open run and are walked in contributions.test.ts.
-  // Run routes, referrals and the ledger have their own matrices (results, referrals-api).
+  // The agreement's own routes; those of its runs need an open run and are walked in contributions.test.ts,
+  // those of referrals, the ledger and analytics need referrals and are walked in referrals-api.test.ts.
   const routes = ROUTES.filter(
     (route) =>
-      route.path.startsWith('/v1/agreements/{agreementId}') &&
-      !route.path.includes('{runId}') &&
-      !route.path.startsWith('/v1/agreements/{agreementId}/referrals') &&
-      !route.path.startsWith('/v1/agreements/{agreementId}/ledger'),
+      route.path.startsWith('/v1/agreements/{agreementId}') && !route.path.includes('{runId}') && !REFERRAL_ROUTES.some((referralRoute) => referralRoute.handler === route.handler),
   );
 
   it('walks every agreement route with every role, as a party and as an outsider', async () => {

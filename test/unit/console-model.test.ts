@@ -7,7 +7,9 @@ import { compareWithPrevious, partyNames, showValue, termsHashInput } from '../.
 import { timeline } from '../../console/src/model/timeline.ts';
 import { waitingOn } from '../../console/src/model/waiting.ts';
 import { sha256Hex } from '../../shared/canonical-json.ts';
+import type { Referral } from '../../shared/referral.ts';
 import type { Population } from '../../shared/terms.ts';
+import { balanceWords, directionWords, entryAmount, pipeline, referralNextStep } from '../../console/src/model/referrals.ts';
 import { cellName, firstCell, heatOf, levelWords, maxCount } from '../../console/src/model/nine-box.ts';
 
 const ACME: Actor = { partnerId: 'ptn_acme0000000000000000', keyId: 'key_acme0000000000000000', role: 'approver' };
@@ -93,6 +95,7 @@ describe('the run timeline', () => {
         id: 'run_console0000000000000',
         agreementId: agreement.id,
         status: 'open',
+        sequence: 1,
         openedAt: '2026-11-23T10:07:00.000Z',
         deadline: '2026-12-07T10:07:00.000Z',
         reminderTimes: ['2026-11-24T10:07:00.000Z', '2026-11-26T10:07:00.000Z'],
@@ -158,5 +161,38 @@ describe('the 9-box heat map', () => {
     expect(firstCell(view)).toMatchObject({ mine: 'opportunity', theirs: 'customer' });
     expect(cellName({ mine: 'customer', theirs: 'prospect' })).toBe('your customers × the partner’s prospects');
     expect(levelWords({ level: 'accounts', fields: ['owner'], limitedBy: 'give_to_get' })).toBe('accounts with owner (narrowed by give-to-get)');
+  });
+});
+
+describe('referrals and the ledger in words', () => {
+  const base = { introducer: 'counterparty' as const, introduced: 'proposer' as const, registeredBy: 'counterparty' as const, dispute: undefined };
+
+  it('counts the pipeline by stage with the deal values per currency', () => {
+    const referrals = [
+      { ...base, stage: 'opportunity', opportunity: { amountMinor: 50_000, currency: 'EUR', recordedAt: '2026-11-23T10:00:00.000Z' } },
+      { ...base, stage: 'opportunity', opportunity: { amountMinor: 25_000, currency: 'EUR', recordedAt: '2026-11-23T10:00:00.000Z' } },
+      { ...base, stage: 'won', deal: { closedAt: '2026-11-23T10:00:00.000Z', amountMinor: 100_000, currency: 'USD' } },
+      { ...base, stage: 'proposed' },
+    ] as unknown as Referral[];
+    expect(pipeline(referrals).map((stage) => [stage.stage, stage.count, stage.amounts])).toEqual([
+      ['proposed', 1, []],
+      ['accepted', 0, []],
+      ['opportunity', 2, ['EUR 750.00']],
+      ['won', 1, ['USD 1,000.00']],
+      ['lost', 0, []],
+      ['declined', 0, []],
+      ['void', 0, []],
+    ]);
+  });
+
+  it('says who introduced whom, what is next, and who owes whom', () => {
+    const proposed = { ...base, stage: 'proposed' } as unknown as Referral;
+    expect(directionWords(proposed, 'proposer')).toBe('the partner introduced you');
+    expect(referralNextStep(proposed, 'proposer')).toBe('you to accept or decline it');
+    expect(referralNextStep(proposed, 'counterparty')).toBe('the partner to accept it');
+    const balance = { currency: 'USD', payerId: 'ptn_a', payeeId: 'ptn_b', amountMinor: 7_000, entries: 1 };
+    expect(balanceWords(balance, 'ptn_a')).toBe('You owe the partner USD 70.00 (1 entry).');
+    expect(balanceWords(balance, 'ptn_b')).toBe('The partner owes you USD 70.00 (1 entry).');
+    expect(entryAmount({ amountMinor: -7_000, currency: 'USD' })).toBe('−USD 70.00');
   });
 });

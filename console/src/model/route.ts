@@ -7,13 +7,17 @@ export type Route =
   | { page: 'agreement'; agreementId: string }
   | { page: 'timeline'; agreementId: string }
   | { page: 'results'; agreementId: string }
+  | { page: 'referrals'; agreementId: string }
+  | { page: 'ledger'; agreementId: string }
   | { page: 'not-found'; hash: string };
+
+type AgreementPage = Extract<Route, { agreementId: string }>['page'];
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, '').replace(/\/+$/, '') || '/';
   if (path === '/' || path === '/agreements') return { page: 'agreements' };
-  const agreement = /^\/agreements\/(agr_[0-9a-z]+)(?:\/(timeline|results))?$/.exec(path);
-  if (agreement?.[1]) return { page: agreement[2] === 'timeline' ? 'timeline' : agreement[2] === 'results' ? 'results' : 'agreement', agreementId: agreement[1] };
+  const agreement = /^\/agreements\/(agr_[0-9a-z]+)(?:\/(timeline|results|referrals|ledger))?$/.exec(path);
+  if (agreement?.[1]) return { page: (agreement[2] as AgreementPage | undefined) ?? 'agreement', agreementId: agreement[1] };
   return { page: 'not-found', hash };
 }
 
@@ -26,7 +30,9 @@ export function href(route: Route): string {
     case 'timeline':
       return `#/agreements/${route.agreementId}/timeline`;
     case 'results':
-      return `#/agreements/${route.agreementId}/results`;
+    case 'referrals':
+    case 'ledger':
+      return `#/agreements/${route.agreementId}/${route.page}`;
     case 'not-found':
       return route.hash;
   }

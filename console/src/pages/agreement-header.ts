@@ -25,6 +25,8 @@ export function AgreementHeader({
     { page: 'agreement', label: 'Terms and approval' },
     { page: 'timeline', label: 'Run timeline' },
     { page: 'results', label: 'Results' },
+    { page: 'referrals', label: 'Referrals' },
+    { page: 'ledger', label: 'Ledger' },
   ];
   const partner = agreement ? (mySide === 'proposer' ? agreement.counterpartyId : agreement.proposerId) : undefined;
   return html`<p class="breadcrumb"><a href=${href({ page: 'agreements' })}>Agreements</a> ›</p>
