@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import type { S3EventRecord } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { handler as contributionUploaded } from '../../functions/events/contribution-uploaded.ts';
 import { s3, sfn } from '../../functions/lib/clients.ts';
 import { agreementStore, contributionStore } from '../../functions/lib/stores.ts';
@@ -33,6 +33,9 @@ import { type Company, company, documentClient, openRun, partitionItems, propose
 
 // Webhooks to the loopback receiver below; the API handlers read this per request.
 process.env.ACCORD_WEBHOOK_ALLOW_LOOPBACK_HTTP = 'true';
+
+// Whole engagements on the shared stack: generous under a full, parallel test run.
+vi.setConfig({ testTimeout: 90_000 });
 
 const api = useTestApi();
 const uploadsBucket = (): string => process.env[ENV.uploadsBucket] ?? '';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { deriveIdempotencyKeys, IDEMPOTENCY_TTL_SECONDS, requestFingerprint } from '../../functions/lib/idempotency.ts';
 import { routeByHandler } from '../../functions/api/routes.ts';
@@ -12,6 +12,9 @@ import { type AgreementBody, company, documentClient, partitionItems, tableName 
  * A client retrying a write with the same `Idempotency-Key` gets the first
  * answer again and nothing happens twice; on the embedded stack, through HTTP.
  */
+
+// Whole engagements on the shared stack: generous under a full, parallel test run.
+vi.setConfig({ testTimeout: 90_000 });
 
 const api = useTestApi();
 const PROPOSE = routeByHandler('propose-agreement');

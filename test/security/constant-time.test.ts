@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
  */
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const SECRETISH = /(apikey|secret|signature|keyhash|codehash|invitationcode|password|token)/i;
+const SECRETISH = /(apikey|secret|signature|keyhash|codehash|invitationcode|password|accesstoken|bearer)/i;
 /** `a === b` / `a !== b` where either side is an identifier or property path. */
 const COMPARISON = /([\w.$[\]'"?]+)\s*[!=]==\s*([\w.$[\]'"?]+)/g;
 const HARMLESS_OPERAND = /^(undefined|null|true|false|'[^']*'|"[^"]*"|\d+)$|\.(length|size)$/;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ROUTES, type RouteDefinition } from '../../functions/api/routes.ts';
 import { useTestApi } from '../support/api-client.ts';
 import { buildWorld, fillPath, namesMissing, ownerOf, PARTIES, type PartyName, privateTokensOf, ROLES, SAMPLE_BODIES, SAMPLE_QUERIES, type World, worldState } from './world.ts';
@@ -15,6 +15,9 @@ import { buildWorld, fillPath, namesMissing, ownerOf, PARTIES, type PartyName, p
 
 // The world's webhooks point at loopback; the API handlers read this per request.
 process.env.ACCORD_WEBHOOK_ALLOW_LOOPBACK_HTTP = 'true';
+
+// Whole engagements on the shared stack: generous under a full, parallel test run.
+vi.setConfig({ testTimeout: 90_000 });
 
 const api = useTestApi();
 const routes = ROUTES as readonly RouteDefinition[];

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ENV } from '../../infra/definitions.ts';
 import { contributionObjectKey, maxUploadBytes, UPLOAD_SLOT_SECONDS } from '../../shared/contributions/contribution.ts';
 import { useTestApi } from '../support/api-client.ts';
@@ -9,6 +9,9 @@ import { company, openRun } from '../reliability/support.ts';
  * object key, one size range and a short expiry. s3rver does not enforce
  * POST policies (real S3 does), so the policy document itself is checked.
  */
+
+// Whole engagements on the shared stack: generous under a full, parallel test run.
+vi.setConfig({ testTimeout: 90_000 });
 
 const api = useTestApi();
 
