@@ -71,7 +71,7 @@ class Recorder {
 }
 
 /** Starts `local/start.ts` as `npm start` does, in a child process; answers its API URL. */
-async function startStack(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+async function startStack(dataDir: string): Promise<{ child: ChildProcess; url: string; log: () => string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'local/start.ts'), '--port', '0', '--data', dataDir, '--quiet'], {
     cwd: PROJECT_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -91,7 +91,7 @@ async function startStack(dataDir: string): Promise<{ child: ChildProcess; url: 
     child.stderr?.on('data', read);
     child.once('exit', (code) => fail(new Error(`the stack exited (${code}) before it started:\n${output}`)));
   });
-  return { child, url };
+  return { child, url, log: () => output };
 }
 
 async function stopStack(child: ChildProcess): Promise<void> {
@@ -137,7 +137,7 @@ export async function runLoadBench(options: LoadOptions = DEFAULT_LOAD): Promise
     process.exit(1);
   }, GUARD_MS);
   const dataDir = mkdtempSync(join(tmpdir(), 'accord-load-'));
-  const { child, url } = await startStack(dataDir);
+  const { child, url, log } = await startStack(dataDir);
   const recorder = new Recorder();
   const made: { agreementId: string; proposer: Company; counterparty: Company }[] = [];
   try {
@@ -153,13 +153,17 @@ export async function runLoadBench(options: LoadOptions = DEFAULT_LOAD): Promise
       return { id: created.partner.id, admin: created.apiKey, approver: approver.apiKey };
     };
     const pairs: [Company, Company][] = [];
-    await pool(
-      Array.from({ length: options.clients }, (_, n) => n),
-      options.clients,
-      async (n) => {
-        pairs[n] = [await signUp(`proposer${n}`), await signUp(`counterparty${n}`)];
-      },
-    );
+    try {
+      await pool(
+        Array.from({ length: options.clients }, (_, n) => n),
+        options.clients,
+        async (n) => {
+          pairs[n] = [await signUp(`proposer${n}`), await signUp(`counterparty${n}`)];
+        },
+      );
+    } catch (error) {
+      throw new Error(`the set-up failed: ${recorder.errors.slice(0, 3).join(' | ')}\nthe stack's output:\n${log().slice(-4000)}`, { cause: error });
+    }
 
     // The timed part: every client runs engagements with its partner until the budget is spent
     // (after one engagement per client as a warm-up: handler modules load on their first request).
@@ -229,6 +233,7 @@ export async function runLoadBench(options: LoadOptions = DEFAULT_LOAD): Promise
         timedSamples.filter((s) => s.kind === kind).map((s) => s.ms).sort((x, y) => x - y),
         99,
       );
+    if (recorder.errors.length > 0) console.error(`the stack's output:\n${log().slice(-4000)}`);
     return { requests: timed, seconds, throughput: timed / seconds, errors: recorder.errors, routes, p99: { read: of('read'), write: of('write') }, agreements: made.length, lost };
   } finally {
     await stopStack(child);

@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import type { RouteDefinition } from '../../functions/api/routes.ts';
 import { agreementStore } from '../../functions/lib/stores.ts';
+import { generateBlindKeyPair } from '../../shared/blind/keys.ts';
 import type { ApiClient } from '../support/api-client.ts';
 import { type AgreementBody, type Company, company, openRun, partitionItems, ROLE_NAMES, until, type Role } from '../reliability/support.ts';
 
@@ -23,11 +24,13 @@ export interface World {
 export type PartyName = 'a' | 'b' | 'c';
 
 /** Who may reach the thing a path parameter names: both parties of the A–B agreement, or only A. */
-export type Owner = 'parties' | 'a';
+export type Owner = 'parties' | 'a' | 'anyone';
 
 export interface ParamFiller {
   owner: Owner;
   fill(world: World): string;
+  /** The world does not make the thing yet: a well-formed id of nothing, so even its owners get 404. */
+  missing?: true;
 }
 
 /**
@@ -40,6 +43,9 @@ export const PARAM_FILLERS: Record<string, ParamFiller> = {
   agreementId: { owner: 'parties', fill: (world) => world.agreement.id },
   runId: { owner: 'parties', fill: (world) => world.agreement.currentRunId },
   keyId: { owner: 'a', fill: (world) => world.spareKeyIdOfA },
+  // TODO(issue 8): a released run and a registered referral in the world, so that referral routes are walked on one that exists.
+  referralId: { owner: 'parties', fill: () => 'ref_00000000000000000000', missing: true },
+  asset: { owner: 'anyone', fill: () => 'app-000000000000.js' },
 };
 
 /** A valid body for each route that takes one, as the caller `who` would send it; `{}` for a route not listed. */
@@ -53,6 +59,19 @@ export const SAMPLE_BODIES: Record<string, (world: World, who: PartyName) => unk
   'withdraw-agreement': () => ({ reason: 'walk' }),
   'create-upload-slot': () => ({ filename: 'accounts.csv' }),
   'put-webhook': (_world, who) => ({ url: `http://127.0.0.1:9/hooks/${who}` }),
+  'put-blind-key': () => ({ publicKey: generateBlindKeyPair().publicKey }),
+  'approve-results': () => ({ resultHash: `sha256:${'0'.repeat(64)}` }),
+  'flag-match': () => ({ matchId: 'mch_00000000000000000000', reason: 'walk' }),
+  'register-referral': (world) => ({ runId: world.agreement.currentRunId, matchId: 'mch_00000000000000000000', introducer: 'proposer' }),
+  'record-referral-opportunity': () => ({ amountMinor: 100_000, currency: 'USD' }),
+  'win-referral': () => ({ closedAt: new Date().toISOString(), amountMinor: 100_000, currency: 'USD' }),
+  'dispute-referral': () => ({ reason: 'walk' }),
+  'resolve-referral-dispute': () => ({ outcome: 'stands' }),
+};
+
+/** A valid query string for each route that needs one to get past validation. */
+export const SAMPLE_QUERIES: Record<string, string> = {
+  'get-ledger-statement': '?period=2026-11',
 };
 
 export function pathParameterNames(route: Pick<RouteDefinition, 'path'>): string[] {
@@ -77,16 +96,23 @@ export function ownerOf(route: Pick<RouteDefinition, 'method' | 'path'>): Owner 
     if (!filler) throw new Error(`${route.method} ${route.path}: no way to fill {${name}}; add it to PARAM_FILLERS in test/security/world.ts`);
     return filler.owner;
   });
-  if (owners.length === 0) return undefined;
+  if (owners.length === 0 || owners.every((owner) => owner === 'anyone')) return undefined;
   return owners.includes('a') ? 'a' : 'parties';
 }
 
-/** Makes the three tenants, the A–B agreement with its open run, and a webhook for each (a 404 for "no webhook" would blur the walk). */
+/** Whether the route's path names something the world does not make (its owners get 404 too). */
+export function namesMissing(route: Pick<RouteDefinition, 'path'>): boolean {
+  return pathParameterNames(route).some((name) => PARAM_FILLERS[name]?.missing === true);
+}
+
+/** Makes the three tenants, the A–B agreement with its open run, and a webhook and blind key for each (a 404 for "none registered" would blur the walk). */
 export async function buildWorld(api: ApiClient): Promise<World> {
   const [a, b, c] = [await company(api, 'Alpha'), await company(api, 'Bravo'), await company(api, 'Charlie')];
   for (const party of [a, b, c]) {
     const registered = await api.call('PUT', '/v1/partners/me/webhook', { key: party.keys.admin, body: { url: 'http://127.0.0.1:9/hooks' } });
     expect(registered.status).toBe(201);
+    const blindKey = await api.call('PUT', '/v1/partners/me/blind-key', { key: party.keys.admin, body: { publicKey: generateBlindKeyPair().publicKey } });
+    expect(blindKey.status).toBeLessThan(300);
   }
   const spare = await api.call<{ key: { id: string } }>('POST', '/v1/partners/me/keys', { key: a.keys.admin, body: { role: 'viewer', label: 'spare' } });
   expect(spare.status).toBe(201);
