@@ -16,6 +16,21 @@ import { logger } from './logger.ts';
 import { agreementStore, contributionStore } from './stores.ts';
 
 /** Longer than the validating function's timeout (15 minutes): a validation older than this has died. */
+/** Agreements in these statuses take no contribution, however late its upload. */
+const ENDED_STATUSES: readonly string[] = ['withdrawn', 'declined', 'expired'];
+
+/** The report of a file refused before it was read. */
+const EMPTY_REPORT = {
+  verdict: 'rejected' as const,
+  rowsRead: 0,
+  accepted: 0,
+  rejected: 0,
+  rejections: [],
+  populations: {},
+  columns: {},
+  delimiter: ',',
+};
+
 export const ABANDONED_AFTER_MS = 16 * 60 * 1000;
 
 export interface UploadedObject {
@@ -49,6 +64,19 @@ export async function validateUploadedContribution(ids: { agreementId: string; r
 
   const stored = await agreementStore().get(ids.agreementId);
   if (!stored) throw new Error(`agreement ${ids.agreementId} of contribution ${ids.contributionId} does not exist`);
+  if (ENDED_STATUSES.includes(stored.agreement.status)) {
+    // The agreement ended (its data is being purged): a late upload is refused and deleted, never kept.
+    await deleteUploadForGood(object.bucket, object.key);
+    const refused: Contribution = {
+      ...validating,
+      status: 'rejected',
+      validatedAt: new Date().toISOString(),
+      report: { ...EMPTY_REPORT, reason: `the agreement was ${stored.agreement.status}: it takes no more contributions, and the file was deleted`, bytes: object.size },
+    };
+    if (!(await contributions.transition(refused, ['validating']))) return undefined;
+    await afterValidation(refused, now);
+    return refused;
+  }
   const terms = termsOf(stored.agreement.terms);
   const body = async () => (await s3.send(new GetObjectCommand({ Bucket: object.bucket, Key: object.key }))).Body as Readable;
   const report =
@@ -63,18 +91,7 @@ export async function validateUploadedContribution(ids: { agreementId: string; r
             ...(contribution.populationValues ? { populationValues: contribution.populationValues } : {}),
             ...(contribution.defaultPopulation ? { defaultPopulation: contribution.defaultPopulation } : {}),
           });
-  const finalReport = report ?? {
-    verdict: 'rejected' as const,
-    reason: `the file has ${object.size} bytes; the limit is ${maxUploadBytes()}`,
-    rowsRead: 0,
-    accepted: 0,
-    rejected: 0,
-    rejections: [],
-    populations: {},
-    columns: {},
-    delimiter: ',',
-    bytes: object.size,
-  };
+  const finalReport = report ?? { ...EMPTY_REPORT, reason: `the file has ${object.size} bytes; the limit is ${maxUploadBytes()}`, bytes: object.size };
   const done: Contribution = { ...validating, status: finalReport.verdict, validatedAt: new Date().toISOString(), report: finalReport };
   if (!(await contributions.transition(done, ['validating']))) return undefined;
   await afterValidation(done, now);

@@ -1,9 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { runRegistration } from '../../functions/lib/referral-commands.ts';
-import { registerReferral } from '../../shared/referral.ts';
-import type { Population } from '../../shared/terms.ts';
 import { useTestApi } from '../support/api-client.ts';
 import { browserTestsSkipReason, launchChromium, PageProblems, screenshot, seriousAccessibilityViolations } from './support/browser.ts';
 import { agreementOf, type Company, contribute, signUpCompany, until } from './support/engagement.ts';
@@ -222,25 +219,17 @@ describe.skipIf(skipReason !== undefined)('the console in Chromium', () => {
 
   it('shows the referrals pipeline, accepts a referral, and shows the ledger with what is owed', async () => {
     const { runId } = await agreementOf(api, acme.approver, agreementId).then((agreement) => ({ runId: agreement.currentRunId ?? '' }));
-    const theirView = await api.call<{ matches: { matchId: string; cell: { mine: Population; theirs: Population }; mine: { name: string; domain?: string }[] }[] }>(
-      'GET',
-      `/v1/agreements/${agreementId}/runs/${runId}/results`,
-      { key: globex.contributor },
-    );
+    const theirView = await api.call<{ matches: { matchId: string; mine: { domain?: string }[] }[] }>('GET', `/v1/agreements/${agreementId}/runs/${runId}/results`, {
+      key: globex.contributor,
+    });
     const hooli = theirView.body.matches.find((match) => match.mine.some((row) => row.domain === 'hooli.com'));
     if (!hooli) throw new Error(`no Hooli match in ${theirView.text}`);
-    // Globex has Hooli as a customer and introduces Acme, which has it as a prospect. On main the register
-    // route does not yet see released runs (functions/lib/released-matches.ts), so Globex's contributor
-    // registers through the command path that route runs after that check, on the real released match.
-    const { referral: registered } = await runRegistration(agreementId, { partnerId: globex.id, keyId: globex.contributorKeyId, role: 'contributor' }, ({ agreement, actor, now }) =>
-      registerReferral(
-        agreement,
-        { runId, matchId: hooli.matchId, cell: { proposer: hooli.cell.theirs, counterparty: hooli.cell.mine }, account: { name: 'Hooli', domain: 'hooli.com' } },
-        { runId, matchId: hooli.matchId, introducer: 'counterparty', note: 'Met their CTO at the user group' },
-        actor,
-        now,
-      ),
-    );
+    // Globex has Hooli as a customer and introduces Acme, which has it as a prospect.
+    const registered = await api.call<{ id: string }>('POST', `/v1/agreements/${agreementId}/referrals`, {
+      key: globex.contributor,
+      body: { runId, matchId: hooli.matchId, introducer: 'counterparty', note: 'Met their CTO at the user group' },
+    });
+    expect(registered.status, registered.text).toBe(201);
 
     await page.getByRole('link', { name: 'Referrals' }).click();
     const referrals = page.getByRole('table', { name: /Every referral/ });
@@ -255,7 +244,7 @@ describe.skipIf(skipReason !== undefined)('the console in Chromium', () => {
     await expect.poll(() => row.getByRole('cell').nth(1).textContent()).toBe('accepted');
 
     // Acme's sales team records the deal it won on the account.
-    const referralPath = `/v1/agreements/${agreementId}/referrals/${registered.id}`;
+    const referralPath = `/v1/agreements/${agreementId}/referrals/${registered.body.id}`;
     expect((await api.call('POST', `${referralPath}/opportunity`, { key: acme.contributor, body: { amountMinor: 100_000, currency: 'USD' } })).status).toBe(200);
     expect((await api.call('POST', `${referralPath}/won`, { key: acme.contributor, body: { closedAt: new Date().toISOString(), amountMinor: 100_000, currency: 'USD' } })).status).toBe(200);
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import type { S3EventRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -152,7 +152,7 @@ describe('S3 object-created events', () => {
     expect((await agreementStore().getRun(agreement.id, agreement.currentRunId))?.contributions.proposer?.contributionId).toBe(newer.id);
   });
 
-  it('leave a run that closed meanwhile as it is: the report stands', async () => {
+  it('leave a run that closed meanwhile as it is: the late upload is refused and deleted', async () => {
     const [acme, globex] = [await company(api, 'Acme'), await company(api, 'Globex')];
     const agreement = await openRun(api, acme, globex);
     const late = await slot(globex, 'counterparty', agreement.id, agreement.currentRunId);
@@ -161,7 +161,10 @@ describe('S3 object-created events', () => {
     // No new slot either: the run of a withdrawn agreement takes nothing more.
     const refused = await api.call<{ error: { code: string } }>('POST', `/v1/agreements/${agreement.id}/runs/${agreement.currentRunId}/contributions`, { key: globex.keys.contributor, body: {} });
     expect({ status: refused.status, code: refused.body.error.code }).toEqual({ status: 409, code: 'run_closed' });
-    expect((await settled(late, await uploadAndDeliver(late, 2))).status).toBe('accepted');
+    const refusedLate = await settled(late, await uploadAndDeliver(late, 2));
+    expect(refusedLate.status).toBe('rejected');
+    expect(refusedLate.report?.reason).toMatch(/withdrawn.*deleted/);
+    await expect(s3.send(new HeadObjectCommand({ Bucket: process.env[ENV.uploadsBucket], Key: contributionObjectKey(late) }))).rejects.toThrow();
     expect(await agreementStore().getRun(agreement.id, agreement.currentRunId)).toEqual(before);
     expect((await api.call<{ status: string }>('GET', `/v1/agreements/${agreement.id}`, { key: acme.keys.viewer })).body.status).toBe('withdrawn');
   });

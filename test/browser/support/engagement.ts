@@ -13,7 +13,6 @@ export interface Company {
   admin: string;
   approver: string;
   contributor: string;
-  contributorKeyId: string;
 }
 
 export interface AgreementBody {
@@ -27,15 +26,11 @@ export async function signUpCompany(api: ApiClient, name: string): Promise<Compa
   const signUp = await api.call<{ partner: { id: string }; apiKey: string }>('POST', '/v1/partners', { body: uniqueSignUp(name) });
   if (signUp.status !== 201) throw new Error(`sign-up failed: ${signUp.status} ${signUp.text}`);
   const key = async (role: string) => {
-    const created = await api.call<{ apiKey: string; key: { id: string } }>('POST', '/v1/partners/me/keys', {
-      key: signUp.body.apiKey,
-      body: { role, label: `${role} for the console test` },
-    });
+    const created = await api.call<{ apiKey: string }>('POST', '/v1/partners/me/keys', { key: signUp.body.apiKey, body: { role, label: `${role} for the console test` } });
     if (created.status !== 201) throw new Error(`key creation failed: ${created.status} ${created.text}`);
-    return created.body;
+    return created.body.apiKey;
   };
-  const [approver, contributor] = [await key('approver'), await key('contributor')];
-  return { id: signUp.body.partner.id, name, admin: signUp.body.apiKey, approver: approver.apiKey, contributor: contributor.apiKey, contributorKeyId: contributor.key.id };
+  return { id: signUp.body.partner.id, name, admin: signUp.body.apiKey, approver: await key('approver'), contributor: await key('contributor') };
 }
 
 /** Polls `probe` every 100 ms until it answers something, or fails after `timeoutMs`. */
