@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AgreementIdSchema, RunIdSchema } from './agreement.ts';
 import { canonicalHash, SHA256_HASH_PATTERN, type Sha256Hash } from './canonical-json.ts';
+import { type CsvValue, toCsv } from './csv.ts';
 import { overlapKeysOf } from './flags.ts';
 import { idPattern } from './ids.ts';
 import type { MatchPair } from './matching/matcher.ts';
@@ -435,23 +436,6 @@ export function seenOfMe(input: ResultsInput, side: Side): SeenOfMe {
 // ---------------------------------------------------------------------------
 // CSV export
 
-/** Characters that make a spreadsheet read a cell as a formula (or that hide one). */
-const FORMULA_START = /^[=+\-@\t\r]/;
-
-/**
- * One CSV field, safe to open in a spreadsheet: a value starting with = + - @,
- * a tab or a carriage return is prefixed with ' (OWASP's advice against
- * formula injection) and quoted; any value with a comma, quote or line break
- * is quoted with its quotes doubled (RFC 4180).
- */
-export function csvField(value: string | number | boolean | null | undefined): string {
-  if (value === null || value === undefined) return '';
-  let text = String(value);
-  const formula = FORMULA_START.test(text);
-  if (formula) text = `'${text}`;
-  return formula || /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
 /**
  * The view as CSV (RFC 4180, CRLF): one line per visible account of the other
  * side, with the match, its cell and your refs; one line per count-only cell
@@ -461,7 +445,7 @@ export function csvField(value: string | number | boolean | null | undefined): s
 export function viewToCsv(view: ResultsView): string {
   const extra = [...new Set(view.cells.flatMap((cell) => cell.fields))].sort();
   const header = ['my_population', 'their_population', 'level', 'count', 'match_id', 'method', 'score', 'is_new', 'flagged', 'my_refs', 'my_names', 'their_name', 'their_domain', ...extra];
-  const lines: (string | number | boolean | null | undefined)[][] = [header];
+  const lines: CsvValue[][] = [];
   for (const cell of view.cells) {
     if (cell.level === 'count') lines.push([cell.mine, cell.theirs, cell.level, cell.count, '', '', '', '', '', '', '', '', '', ...extra.map(() => '')]);
   }
@@ -478,8 +462,8 @@ export function viewToCsv(view: ResultsView): string {
         match.matchId,
         match.method,
         match.score,
-        match.isNew,
-        match.flagged,
+        String(match.isNew),
+        String(match.flagged),
         myRefs,
         myNames,
         account.name,
@@ -488,5 +472,5 @@ export function viewToCsv(view: ResultsView): string {
       ]);
     }
   }
-  return lines.map((line) => `${line.map(csvField).join(',')}\r\n`).join('');
+  return toCsv(header, lines);
 }

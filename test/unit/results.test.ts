@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { excludeFlagged, overlapKeysOf } from '../../shared/flags.ts';
 import type { MatchPair } from '../../shared/matching/matcher.ts';
 import { type MatchedAccountRow, matchIdOf } from '../../shared/results-objects.ts';
-import { buildView, csvField, type ResultsInput, ResultsViewSchema, resultHashOf, seenOfMe, viewToCsv } from '../../shared/results.ts';
+import { csvCell } from '../../shared/csv.ts';
+import { buildView, type ResultsInput, ResultsViewSchema, resultHashOf, seenOfMe, viewToCsv } from '../../shared/results.ts';
 import { parseTerms, type Population, type TermsInput } from '../../shared/terms.ts';
 
 const RUN = 'run_aaaaaaaaaaaaaaaaaaaa';
@@ -168,12 +169,13 @@ describe('flags across runs', () => {
 });
 
 describe('the CSV export', () => {
-  it('defuses formulas: a cell starting with = + - @, tab or CR is prefixed with a quote and quoted', () => {
-    expect(csvField('=HYPERLINK("http://evil","x")')).toBe(`"'=HYPERLINK(""http://evil"",""x"")"`);
-    for (const start of ['+', '-', '@', '\t', '\r']) expect(csvField(`${start}1+1`)).toBe(`"'${start}1+1"`);
-    expect(csvField('Acme, Inc.')).toBe('"Acme, Inc."');
-    expect(csvField('plain')).toBe('plain');
-    expect(csvField(null)).toBe('');
+  it('defuses formulas with the one CSV writer (shared/csv.ts): a cell starting with = + - @, tab or CR is prefixed with a quote', () => {
+    expect(csvCell('=HYPERLINK("http://evil","x")')).toBe(`"'=HYPERLINK(""http://evil"",""x"")"`);
+    for (const start of ['+', '-', '@', '\t']) expect(csvCell(`${start}1+1`)).toBe(`'${start}1+1`);
+    expect(csvCell('\r1+1')).toBe(`"'\r1+1"`);
+    expect(csvCell('Acme, Inc.')).toBe('"Acme, Inc."');
+    expect(csvCell('plain')).toBe('plain');
+    expect(csvCell(null)).toBe('');
   });
 
   it('has a line per visible account of the other side and per count-only cell, with the named fields only', () => {
@@ -185,7 +187,7 @@ describe('the CSV export', () => {
     const countCells = view.cells.filter((cell) => cell.level === 'count').length;
     expect(countCells).toBe(4);
     expect(lines).toHaveLength(1 + countCells + 2); // header, the count-only cells, the two visible accounts
-    expect(csv).toContain(`"'=cmd|""/c calc""!A1",initech.com,"'@SUM(1)"`);
+    expect(csv).toContain(`"'=cmd|""/c calc""!A1",initech.com,'@SUM(1)`);
     expect(lines.filter((line) => line.startsWith('customer,prospect,count,1,'))).toHaveLength(1);
     expect(csv).not.toContain('secret-owner');
     for (const line of lines) expect(line).not.toMatch(/(^|,)[=+\-@]/);
