@@ -1,21 +1,12 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  PutCommand,
-  GetCommand,
-  QueryCommand,
-  type QueryCommandInput,
-  TransactWriteCommand,
-  type TransactWriteCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, type DynamoDBDocumentClient, PutCommand, GetCommand, type QueryCommandInput, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Agreement, AgreementStatus } from '../../shared/agreement.ts';
 import { AgreementSchema } from '../../shared/agreement.ts';
 import type { AuditEvent } from '../../shared/audit-chain.ts';
 import { ConflictError } from '../../shared/errors.ts';
 import { type Run, RunSchema } from '../../shared/run.ts';
 import { ENTITY, keys } from './table-keys.ts';
+import { prefixQuery, queryAll } from './query-all.ts';
 
 /**
  * Agreements, their audit chains and each party's index of its agreements.
@@ -199,13 +190,7 @@ export class DynamoAgreementStore {
 
   /** The partner's agreements, newest change first; reads only the partner's own partition and the agreements it is party to. */
   async listOfPartner(partnerId: string, filter: AgreementListFilter = {}): Promise<Agreement[]> {
-    const ids: string[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(new QueryCommand({ ...membershipsParams(this.tableName, partnerId, filter), ExclusiveStartKey }));
-      for (const item of page.Items ?? []) ids.push(String(item.agreementId));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
+    const ids = (await queryAll(this.client, membershipsParams(this.tableName, partnerId, filter))).map((item) => String(item.agreementId));
 
     const agreements: Agreement[] = [];
     for (let start = 0; start < ids.length; start += 100) {
@@ -230,22 +215,8 @@ export class DynamoAgreementStore {
 
   /** Every run of the agreement, oldest first (by sequence, then opening time). */
   async listRuns(agreementId: string): Promise<Run[]> {
-    const { pk, skPrefix } = keys.runsPrefix(agreementId);
-    const runs: Run[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
-          ConsistentRead: true,
-          ExclusiveStartKey,
-        }),
-      );
-      for (const { pk: _pk, sk: _sk, entity: _entity, ...run } of page.Items ?? []) runs.push(RunSchema.parse(run));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
+    const items = await queryAll(this.client, prefixQuery(this.tableName, keys.runsPrefix(agreementId)));
+    const runs = items.map(({ pk: _pk, sk: _sk, entity: _entity, ...run }) => RunSchema.parse(run));
     return runs.sort((a, b) => (a.sequence ?? 1) - (b.sequence ?? 1) || a.openedAt.localeCompare(b.openedAt));
   }
 
@@ -299,21 +270,12 @@ export class DynamoAgreementStore {
    */
   async auditEvents(agreementId: string, head: AuditHead): Promise<unknown[]> {
     const { pk, skPrefix } = keys.auditEventsPrefix(agreementId);
-    const events: unknown[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last',
-          ExpressionAttributeValues: { ':pk': pk, ':first': skPrefix, ':last': keys.auditEvent(agreementId, head.seq).sk },
-          ConsistentRead: true,
-          ExclusiveStartKey,
-        }),
-      );
-      for (const { pk: _pk, sk: _sk, entity: _entity, ...event } of page.Items ?? []) events.push(event);
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return events;
+    const items = await queryAll(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last',
+      ExpressionAttributeValues: { ':pk': pk, ':first': skPrefix, ':last': keys.auditEvent(agreementId, head.seq).sk },
+      ConsistentRead: true,
+    });
+    return items.map(({ pk: _pk, sk: _sk, entity: _entity, ...event }) => event);
   }
 }

@@ -1,7 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type Contribution, type ContributionStatus, ContributionSchema } from '../../shared/contributions/contribution.ts';
 import { ENTITY, keys } from './table-keys.ts';
+import { prefixQuery, queryAll } from './query-all.ts';
 
 /** Contributions of a run, in the agreement's partition. */
 export class DynamoContributionStore {
@@ -54,22 +55,8 @@ export class DynamoContributionStore {
   }
 
   async listOfRun(agreementId: string, runId: string): Promise<Contribution[]> {
-    const { pk, skPrefix } = keys.contributionsOfRunPrefix(agreementId, runId);
-    const found: Contribution[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
-          ConsistentRead: true,
-          ExclusiveStartKey,
-        }),
-      );
-      for (const { pk: _pk, sk: _sk, entity: _entity, ...item } of page.Items ?? []) found.push(ContributionSchema.parse(item));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
+    const items = await queryAll(this.client, prefixQuery(this.tableName, keys.contributionsOfRunPrefix(agreementId, runId)));
+    const found = items.map(({ pk: _pk, sk: _sk, entity: _entity, ...item }) => ContributionSchema.parse(item));
     return found.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }
 }

@@ -1,8 +1,9 @@
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { PairKeys } from '../../shared/flags.ts';
 import type { Flag } from '../../shared/results.ts';
 import type { TransactItem } from './agreement-store.ts';
 import { ENTITY, keys } from './table-keys.ts';
+import { prefixQuery, queryAll } from './query-all.ts';
 
 /**
  * Flags on released matches, one per side and match, under the agreement's
@@ -47,21 +48,7 @@ export class DynamoFlagStore {
   /** Every flag of the agreement, of every run; `runId` narrows to one run. */
   async list(agreementId: string, runId?: string): Promise<StoredFlag[]> {
     const { pk, skPrefix } = keys.flagsPrefix(agreementId);
-    const flags: StoredFlag[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': pk, ':prefix': runId ? `${skPrefix}${runId}#` : skPrefix },
-          ConsistentRead: true,
-          ExclusiveStartKey,
-        }),
-      );
-      for (const item of page.Items ?? []) flags.push(toFlag(item));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return flags;
+    const items = await queryAll(this.client, prefixQuery(this.tableName, { pk, skPrefix: runId ? `${skPrefix}${runId}#` : skPrefix }));
+    return items.map(toFlag);
   }
 }

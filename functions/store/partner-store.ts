@@ -1,16 +1,10 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  type QueryCommandInput,
-  TransactWriteCommand,
-  type TransactWriteCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, type QueryCommandInput, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { BlindKey } from '../../shared/blind/keys.ts';
 import { ConflictError, NotFoundError } from '../../shared/errors.ts';
 import type { ApiKey, Partner, Role } from '../../shared/partner.ts';
 import { ENTITY, keys } from './table-keys.ts';
+import { queryAll } from './query-all.ts';
 
 /** Who is calling: resolved from an API key. */
 export interface Caller {
@@ -266,14 +260,7 @@ export class DynamoPartnerStore implements PartnerStore {
   }
 
   async listKeys(partnerId: string): Promise<ApiKey[]> {
-    const found: ApiKey[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(new QueryCommand({ ...listKeysParams(this.tableName, partnerId), ExclusiveStartKey }));
-      for (const item of page.Items ?? []) found.push(toApiKey(item));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return found;
+    return (await queryAll(this.client, listKeysParams(this.tableName, partnerId))).map(toApiKey);
   }
 
   async revokeKey(partnerId: string, keyId: string, revokedAt: string): Promise<ApiKey> {
@@ -320,14 +307,7 @@ export class DynamoPartnerStore implements PartnerStore {
   }
 
   async listBlindKeys(partnerId: string): Promise<BlindKey[]> {
-    const found: BlindKey[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(new QueryCommand({ ...listBlindKeysParams(this.tableName, partnerId), ExclusiveStartKey }));
-      for (const item of page.Items ?? []) found.push(toBlindKey(item));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return found;
+    return (await queryAll(this.client, listBlindKeysParams(this.tableName, partnerId))).map(toBlindKey);
   }
 
   private async getKeyItem(partnerId: string, keyId: string): Promise<Record<string, unknown> | undefined> {

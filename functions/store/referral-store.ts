@@ -1,11 +1,12 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, type QueryCommandInput, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, type QueryCommandInput, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent } from '../../shared/audit-chain.ts';
 import { ConflictError } from '../../shared/errors.ts';
 import { type LedgerEntry, LedgerEntrySchema } from '../../shared/ledger.ts';
 import { type Referral, ReferralSchema } from '../../shared/referral.ts';
 import type { AuditHead, TransactItem } from './agreement-store.ts';
 import { ENTITY, keys } from './table-keys.ts';
+import { queryAll } from './query-all.ts';
 
 /**
  * Referrals and the revenue-share ledger of an agreement, in the agreement's
@@ -132,7 +133,7 @@ export class DynamoReferralStore {
   /** Every referral of the agreement, oldest first. */
   async listOfAgreement(agreementId: string): Promise<Referral[]> {
     const { pk, skPrefix } = keys.referralsPrefix(agreementId);
-    const items = await this.queryAll({
+    const items = await queryAll(this.client, {
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
@@ -143,7 +144,7 @@ export class DynamoReferralStore {
 
   /** The agreement's ledger entries, or those booked in [from, to). */
   async ledger(agreementId: string, range?: { from: string; to: string }): Promise<LedgerEntry[]> {
-    const items = await this.queryAll(ledgerQueryParams(this.tableName, agreementId, range));
+    const items = await queryAll(this.client, ledgerQueryParams(this.tableName, agreementId, range));
     return items.map((item) => LedgerEntrySchema.parse(strip(item)));
   }
 
@@ -167,16 +168,5 @@ export class DynamoReferralStore {
       }
       throw error;
     }
-  }
-
-  private async queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(new QueryCommand({ ...input, ExclusiveStartKey }));
-      items.push(...(page.Items ?? []));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return items;
   }
 }
