@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { type AccountRow, validateContribution, type ValidationOptions, type ValidationReport } from '../contributions/validate.ts';
-import { byteChunks, CsvFileError, CsvParser, DEFAULT_CSV_LIMITS, type Delimiter } from '../contributions/csv-reader.ts';
+import { type AccountRow, FileRejection, readAndJudge, validateContribution, type ValidationOptions, type ValidationReport } from '../contributions/validate.ts';
+import { CsvParser, DEFAULT_CSV_LIMITS, type Delimiter } from '../contributions/csv-reader.ts';
 import { headerKey, KNOWN_HEADERS } from '../contributions/columns.ts';
 import { normaliseRow } from '../matching/pipeline.ts';
 import { type Population, POPULATIONS } from '../terms.ts';
@@ -143,8 +143,6 @@ const CLEAR_HEADER_KEYS = new Set(
   (['name', 'domain', 'email', 'country', 'owner'] as const).flatMap((field) => KNOWN_HEADERS[field].map(headerKey)),
 );
 
-class BlindFileRejection extends Error {}
-
 function listed(columns: readonly string[]): string {
   return columns.map((column) => `"${column}"`).join(', ');
 }
@@ -188,7 +186,7 @@ export async function validateBlindContribution(
         report.delimiter = delimiter;
         const header = fields.map((field) => field.trim());
         if (!header.includes('record') && header.some((field) => CLEAR_HEADER_KEYS.has(headerKey(field)))) {
-          throw new BlindFileRejection(
+          throw new FileRejection(
             'this agreement matches blind: upload the blind contribution that `accord contribute --blind` makes from your list ' +
               `(columns ${listed(expected)}), never the account list itself`,
           );
@@ -202,7 +200,7 @@ export async function validateBlindContribution(
             ...(unknown.length > 0 ? [`the terms do not ask for ${listed(unknown)}`] : []),
             ...(twice.length > 0 ? [`it repeats ${listed([...new Set(twice)])}`] : []),
           ];
-          throw new BlindFileRejection(`a blind contribution under these terms has exactly the columns ${listed(expected)}: ${problems.join('; ')}`);
+          throw new FileRejection(`a blind contribution under these terms has exactly the columns ${listed(expected)}: ${problems.join('; ')}`);
         }
         at = Object.fromEntries(expected.map((column) => [column, header.indexOf(column)]));
         width = header.length;
@@ -244,21 +242,5 @@ export async function validateBlindContribution(
     { maxBytes: options.maxBytes ?? DEFAULT_CSV_LIMITS.maxBytes, maxFieldBytes: 1024, maxLineLength: 4096 },
   );
 
-  try {
-    for await (const chunk of byteChunks(input)) parser.write(chunk);
-    const summary = parser.end();
-    report.bytes = summary.bytes;
-    report.delimiter = summary.delimiter;
-  } catch (error) {
-    if (!(error instanceof CsvFileError || error instanceof BlindFileRejection)) throw error;
-    return { ...report, bytes: parser.bytes, delimiter: parser.delimiter ?? ',', verdict: 'rejected', reason: error.message };
-  }
-  const rejected = (reason: string): ValidationReport => ({ ...report, verdict: 'rejected', reason });
-  if (report.rowsRead === 0) return rejected('the file has a header but no rows');
-  if (report.accepted === 0) return rejected(`none of the ${report.rowsRead} rows was accepted`);
-  const share = report.rejected / report.rowsRead;
-  if (share > maxBadRowShare) {
-    return rejected(`${report.rejected} of ${report.rowsRead} rows were rejected (${Number((share * 100).toFixed(1))}%), more than the ${maxBadRowShare * 100}% allowed`);
-  }
-  return report;
+  return readAndJudge(parser, input, report, maxBadRowShare);
 }

@@ -154,7 +154,8 @@ function valueAt(fields: readonly string[], at: number): string {
 }
 
 /** A reason to reject the whole file, found while reading it. */
-class FileRejection extends Error {}
+/** Thrown by a reader's handler to reject the whole file; its message is the reason. */
+export class FileRejection extends Error {}
 
 function percent(share: number): string {
   return `${Number((share * 100).toFixed(1))}%`;
@@ -296,7 +297,21 @@ export async function validateContribution(
     },
   };
 
-  const parser = new CsvParser(handlers, settings);
+  return readAndJudge(new CsvParser(handlers, settings), input, report, settings.maxBadRowShare);
+}
+
+/**
+ * Streams `input` through `parser`, whose handlers fill `report`, then gives
+ * the file its verdict: rejected when the reader or a handler refused it
+ * (CsvFileError, FileRejection), when it has no rows, no accepted row, or
+ * more than `maxBadRowShare` bad rows; accepted otherwise.
+ */
+export async function readAndJudge(
+  parser: CsvParser,
+  input: AsyncIterable<Uint8Array> | NodeJS.ReadableStream,
+  report: ValidationReport,
+  maxBadRowShare: number,
+): Promise<ValidationReport> {
   try {
     for await (const chunk of byteChunks(input)) parser.write(chunk);
     const summary = parser.end();
@@ -311,10 +326,8 @@ export async function validateContribution(
   if (report.rowsRead === 0) return rejectedFile('the file has a header but no rows');
   if (report.accepted === 0) return rejectedFile(`none of the ${report.rowsRead} rows was accepted`);
   const share = report.rejected / report.rowsRead;
-  if (share > settings.maxBadRowShare) {
-    return rejectedFile(
-      `${report.rejected} of ${report.rowsRead} rows were rejected (${percent(share)}), more than the ${percent(settings.maxBadRowShare)} allowed`,
-    );
+  if (share > maxBadRowShare) {
+    return rejectedFile(`${report.rejected} of ${report.rowsRead} rows were rejected (${percent(share)}), more than the ${percent(maxBadRowShare)} allowed`);
   }
   return report;
 }
