@@ -2,19 +2,17 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'vitest';
 import { ENV } from '../../infra/definitions.ts';
-import { type ApiClient, uniqueSignUp } from '../support/api-client.ts';
+import { type ApiClient, type SignedUpPartner, signUpWithKeys, until } from '../support/api-client.ts';
 
 /** Partners, keys and agreements made through the API, for the reliability and security suites. */
 
 export type Role = 'admin' | 'approver' | 'contributor' | 'viewer';
 export const ROLE_NAMES: readonly Role[] = ['admin', 'approver', 'contributor', 'viewer'];
 
-export interface Company {
-  id: string;
-  keys: Record<Role, string>;
-  /** The id of each key, by role. */
-  keyIds: Record<Role, string>;
-}
+export type Company = SignedUpPartner;
+/** Signs a company up and gives it one key of each role. */
+export const company = signUpWithKeys;
+export { until };
 
 export interface AgreementBody {
   id: string;
@@ -26,21 +24,6 @@ export interface AgreementBody {
 
 export const tableName = (): string => process.env[ENV.tableName] ?? '';
 export const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
-
-/** Signs a company up and gives it one key of each role. */
-export async function company(api: ApiClient, name: string): Promise<Company> {
-  const signUp = await api.call<{ partner: { id: string }; key: { id: string }; apiKey: string }>('POST', '/v1/partners', { body: uniqueSignUp(name) });
-  expect(signUp.status).toBe(201);
-  const keys: Partial<Record<Role, string>> = { admin: signUp.body.apiKey };
-  const keyIds: Partial<Record<Role, string>> = { admin: signUp.body.key.id };
-  for (const role of ['approver', 'contributor', 'viewer'] as const) {
-    const created = await api.call<{ key: { id: string }; apiKey: string }>('POST', '/v1/partners/me/keys', { key: signUp.body.apiKey, body: { role, label: role } });
-    expect(created.status).toBe(201);
-    keys[role] = created.body.apiKey;
-    keyIds[role] = created.body.key.id;
-  }
-  return { id: signUp.body.partner.id, keys: keys as Record<Role, string>, keyIds: keyIds as Record<Role, string> };
-}
 
 export async function propose(api: ApiClient, proposer: Company, counterparty: Company): Promise<AgreementBody> {
   const response = await api.call<AgreementBody>('POST', '/v1/agreements', { key: proposer.keys.approver, body: { counterpartyId: counterparty.id, terms: {} } });
@@ -62,16 +45,6 @@ export async function openRun(api: ApiClient, proposer: Company, counterparty: C
 }
 
 /** Polls until `probe` answers something (no fixed sleeps in the assertions, only between probes). */
-export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /** Every item of one partition, raw. */
 export async function partitionItems(pk: string): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];

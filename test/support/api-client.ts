@@ -1,4 +1,5 @@
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
+import type { Role } from '../../shared/partner.ts';
 import { startApiServer, type ApiServer } from '../../local/api-server.ts';
 
 export interface CallOptions {
@@ -76,4 +77,39 @@ export function uniqueSignUp(name = 'Acme') {
   counter += 1;
   const domain = `${name.toLowerCase().replace(/[^a-z0-9]/g, '')}-${process.pid}-${Date.now().toString(36)}-${counter}.com`;
   return { name, domain, contactEmail: `partners@${domain}` };
+}
+
+/** A partner signed up through the API, with one key of each role. */
+export interface SignedUpPartner {
+  id: string;
+  name: string;
+  keys: Record<Role, string>;
+  /** The id of each key, by role. */
+  keyIds: Record<Role, string>;
+}
+
+/** Signs a company up and gives it one key of each role. */
+export async function signUpWithKeys(api: ApiClient, name: string): Promise<SignedUpPartner> {
+  const signUp = await api.call<{ partner: { id: string }; key: { id: string }; apiKey: string }>('POST', '/v1/partners', { body: uniqueSignUp(name) });
+  expect(signUp.status).toBe(201);
+  const keys: Partial<Record<Role, string>> = { admin: signUp.body.apiKey };
+  const keyIds: Partial<Record<Role, string>> = { admin: signUp.body.key.id };
+  for (const role of ['approver', 'contributor', 'viewer'] as const) {
+    const created = await api.call<{ key: { id: string }; apiKey: string }>('POST', '/v1/partners/me/keys', { key: signUp.body.apiKey, body: { role, label: role } });
+    expect(created.status).toBe(201);
+    keys[role] = created.body.apiKey;
+    keyIds[role] = created.body.key.id;
+  }
+  return { id: signUp.body.partner.id, name, keys: keys as Record<Role, string>, keyIds: keyIds as Record<Role, string> };
+}
+
+/** The probe's first defined answer, asked every 100 ms; fails after `timeoutMs`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

@@ -1,6 +1,5 @@
 import { expect } from 'vitest';
-import type { Role } from '../../shared/partner.ts';
-import { type ApiClient, uniqueSignUp } from './api-client.ts';
+import { type ApiClient, type SignedUpPartner, signUpWithKeys, until } from './api-client.ts';
 
 /**
  * Drives an agreement to released through the HTTP API on the embedded stack,
@@ -10,42 +9,16 @@ import { type ApiClient, uniqueSignUp } from './api-client.ts';
  * workflow of the shared embedded stack moves it on.
  */
 
-export interface Party {
-  id: string;
-  name: string;
-  keys: Record<Role, string>;
-  keyIds: Record<Role, string>;
-}
+export type Party = SignedUpPartner;
+
+/** The engagement's steps run in the shared embedded stack: a minute for each. */
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined>): Promise<T> => until(what, probe, 60_000);
 
 export interface ReleasedRun {
   proposer: Party;
   counterparty: Party;
   agreementId: string;
   runId: string;
-}
-
-export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-export async function signUpParty(api: ApiClient, name: string): Promise<Party> {
-  const signUp = await api.call<{ partner: { id: string }; key: { id: string }; apiKey: string }>('POST', '/v1/partners', { body: uniqueSignUp(name) });
-  expect(signUp.status).toBe(201);
-  const keys: Partial<Record<Role, string>> = { admin: signUp.body.apiKey };
-  const keyIds: Partial<Record<Role, string>> = { admin: signUp.body.key.id };
-  for (const role of ['approver', 'contributor', 'viewer'] as const) {
-    const created = await api.call<{ key: { id: string }; apiKey: string }>('POST', '/v1/partners/me/keys', { key: signUp.body.apiKey, body: { role, label: role } });
-    expect(created.status).toBe(201);
-    keys[role] = created.body.apiKey;
-    keyIds[role] = created.body.key.id;
-  }
-  return { id: signUp.body.partner.id, name, keys: keys as Record<Role, string>, keyIds: keyIds as Record<Role, string> };
 }
 
 interface AgreementView {
@@ -67,7 +40,7 @@ async function upload(api: ApiClient, who: Party, agreementId: string, runId: st
   form.append('file', new Blob([csv], { type: 'text/csv' }), 'accounts.csv');
   const uploaded = await fetch(slot.body.upload.url, { method: 'POST', body: form });
   expect(uploaded.status).toBeLessThan(300);
-  const status = await until(`contribution ${slot.body.contribution.id} to be validated`, async () => {
+  const status = await waitFor(`contribution ${slot.body.contribution.id} to be validated`, async () => {
     const listed = await api.call<{ contributions: { id: string; status: string }[] }>('GET', `/v1/agreements/${agreementId}/runs/${runId}/contributions`, { key: who.keys.viewer });
     const found = listed.body.contributions.find((contribution) => contribution.id === slot.body.contribution.id);
     return found && found.status !== 'awaiting_upload' && found.status !== 'validating' ? found.status : undefined;
@@ -81,7 +54,7 @@ export interface MatchedRun extends ReleasedRun {
 
 /** Both parties agree `terms` and contribute the two CSV files: answers once the results await approval. */
 export async function matchedRun(api: ApiClient, options: { terms: unknown; proposerCsv: string; counterpartyCsv: string; names?: [string, string] }): Promise<MatchedRun> {
-  const [proposer, counterparty] = [await signUpParty(api, options.names?.[0] ?? 'Acme'), await signUpParty(api, options.names?.[1] ?? 'Globex')];
+  const [proposer, counterparty] = [await signUpWithKeys(api, options.names?.[0] ?? 'Acme'), await signUpWithKeys(api, options.names?.[1] ?? 'Globex')];
   const proposed = await api.call<AgreementView>('POST', '/v1/agreements', { key: proposer.keys.approver, body: { counterpartyId: counterparty.id, terms: options.terms } });
   expect(proposed.status).toBe(201);
   const agreementId = proposed.body.id;
@@ -89,10 +62,10 @@ export async function matchedRun(api: ApiClient, options: { terms: unknown; prop
     const approved = await api.call('POST', `/v1/agreements/${agreementId}/approvals`, { key: party.keys.approver, body: { termsHash: proposed.body.terms.hash } });
     expect(approved.status).toBe(200);
   }
-  const runId = await until('the run to open', async () => (await api.call<AgreementView>('GET', `/v1/agreements/${agreementId}`, { key: proposer.keys.viewer })).body.currentRunId);
+  const runId = await waitFor('the run to open', async () => (await api.call<AgreementView>('GET', `/v1/agreements/${agreementId}`, { key: proposer.keys.viewer })).body.currentRunId);
   await upload(api, proposer, agreementId, runId, options.proposerCsv);
   await upload(api, counterparty, agreementId, runId, options.counterpartyCsv);
-  const resultHash = await until('the results to await approval', async () => {
+  const resultHash = await waitFor('the results to await approval', async () => {
     const preview = await api.call<{ resultHash: string; status: string }>('GET', `/v1/agreements/${agreementId}/runs/${runId}/results/preview`, { key: proposer.keys.approver });
     return preview.status === 200 && preview.body.status === 'awaiting_approval' ? preview.body.resultHash : undefined;
   });
@@ -106,7 +79,7 @@ export async function release(api: ApiClient, run: MatchedRun): Promise<Released
     const approved = await api.call('POST', `/v1/agreements/${agreementId}/runs/${runId}/results/approvals`, { key: party.keys.approver, body: { resultHash } });
     expect(approved.status).toBe(200);
   }
-  await until('the results to be released', async () => {
+  await waitFor('the results to be released', async () => {
     const results = await api.call('GET', `/v1/agreements/${agreementId}/runs/${runId}/results`, { key: proposer.keys.viewer });
     return results.status === 200 ? true : undefined;
   });
