@@ -88,9 +88,10 @@ async function matchedEngagement(): Promise<Run> {
     await s3.send(new PutObjectCommand({ Bucket: process.env[ENV.uploadsBucket], Key: contributionObjectKey(contribution), Body: csv }));
     await recordContributionAccepted(agreementId, runId, party.id, contribution.id, now, contribution.createdAt);
   }
-  return eventually('the matched run', async () => {
+  // Matched and its result hash taken (the step after matching), so both runs are compared at the same point.
+  return eventually('the matched run awaiting approval', async () => {
     const run = await agreementStore().getRun(agreementId, runId);
-    return run?.status === 'matched' ? run : undefined;
+    return run?.status === 'matched' && run.summary?.resultHash !== undefined ? run : undefined;
   });
 }
 
