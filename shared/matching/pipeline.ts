@@ -145,14 +145,17 @@ if (!isMainThread && parentPort && (workerData as { role?: string } | null)?.rol
  * the matcher rebuilds it for the other setting), and the table comes back
  * without a copy. Two sides read this way use two cores.
  * From source (`.ts`, tests and scripts) the worker loads through tsx; in a
- * bundle it loads the bundle itself, whose copy of this module serves it.
+ * bundle it loads the bundle itself, whose copy of this module serves it
+ * (`workerModule`: another module that contains this one, such as a Lambda
+ * bundle; by default the module or bundle this code is in).
  */
 export async function readSideInWorker(
   input: AsyncIterable<Uint8Array> | NodeJS.ReadableStream,
   options: ValidationOptions = {},
   matching: { domain: boolean } = { domain: true },
+  workerModule: URL = new URL(import.meta.url),
 ): Promise<ReadSide> {
-  const url = new URL(import.meta.url);
+  const url = workerModule;
   const execArgv = url.pathname.endsWith('.ts') && !process.execArgv.includes('tsx') ? [...process.execArgv, '--import', 'tsx'] : process.execArgv;
   const worker = new Worker(url, { workerData: { role: WORKER_ROLE, options, useDomain: matching.domain }, execArgv });
   let inFlight = 0;
