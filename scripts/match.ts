@@ -15,8 +15,8 @@ import { once } from 'node:events';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ValidationReport } from '../shared/contributions/validate.ts';
-import { type MatchOptions, type MatchResult, matchAccounts, nineBox, type NineBox, pairsToJsonLines } from '../shared/matching/matcher.ts';
-import { readSideInWorker } from '../shared/matching/pipeline.ts';
+import { type MatchOptions, type MatchResult, nineBox, type NineBox, pairsToJsonLines } from '../shared/matching/matcher.ts';
+import { MatchThreads } from '../shared/matching/threads.ts';
 import { parseTerms } from '../shared/terms.ts';
 
 // ---------------------------------------------------------------------------
@@ -74,29 +74,35 @@ async function writeLines(path: string, result: MatchResult): Promise<void> {
 
 export async function dryRun(fileA: string, fileB: string, out: string | undefined, options: MatchOptions = parseTerms({}).matching): Promise<DryRunSummary> {
   const started = performance.now();
-  const [a, b] = await Promise.all([readSideInWorker(createReadStream(fileA)), readSideInWorker(createReadStream(fileB))]);
-  const timings: Record<string, number> = { readA: a.ms, readB: b.ms, indexA: a.indexMs ?? 0, indexB: b.indexMs ?? 0 };
-  const summary: DryRunSummary = { a: fileSummary(fileA, a.report), b: fileSummary(fileB, b.report), timings };
-  if (a.report.verdict === 'accepted' && b.report.verdict === 'accepted') {
-    const matchStarted = performance.now();
-    const result = matchAccounts(a.table, b.table, options);
-    timings.match = Math.round(performance.now() - matchStarted);
-    summary.a.accounts = result.a.accounts;
-    summary.b.accounts = result.b.accounts;
-    summary.nineBox = nineBox(result.pairs, 'a');
-    summary.pairs = result.pairs.length;
-    const byMethod: Record<string, number> = { domain: 0, name: 0 };
-    for (const pair of result.pairs) byMethod[pair.method] = (byMethod[pair.method] ?? 0) + 1;
-    summary.byMethod = byMethod;
-    if (out !== undefined) {
-      const writeStarted = performance.now();
-      await writeLines(out, result);
-      timings.write = Math.round(performance.now() - writeStarted);
-      summary.out = out;
+  // A worker thread reads each file, another shares the name comparisons with this thread.
+  const threads = new MatchThreads();
+  try {
+    const [a, b] = await Promise.all([threads.readSide(createReadStream(fileA), {}, options), threads.readSide(createReadStream(fileB), {}, options)]);
+    const timings: Record<string, number> = { readA: a.ms, readB: b.ms, indexA: a.indexMs ?? 0, indexB: b.indexMs ?? 0 };
+    const summary: DryRunSummary = { a: fileSummary(fileA, a.report), b: fileSummary(fileB, b.report), timings };
+    if (a.report.verdict === 'accepted' && b.report.verdict === 'accepted') {
+      const matchStarted = performance.now();
+      const result = await threads.matchAccounts(a.table, b.table, options);
+      timings.match = Math.round(performance.now() - matchStarted);
+      summary.a.accounts = result.a.accounts;
+      summary.b.accounts = result.b.accounts;
+      summary.nineBox = nineBox(result.pairs, 'a');
+      summary.pairs = result.pairs.length;
+      const byMethod: Record<string, number> = { domain: 0, name: 0 };
+      for (const pair of result.pairs) byMethod[pair.method] = (byMethod[pair.method] ?? 0) + 1;
+      summary.byMethod = byMethod;
+      if (out !== undefined) {
+        const writeStarted = performance.now();
+        await writeLines(out, result);
+        timings.write = Math.round(performance.now() - writeStarted);
+        summary.out = out;
+      }
     }
+    timings.total = Math.round(performance.now() - started);
+    return summary;
+  } finally {
+    await threads.close();
   }
-  timings.total = Math.round(performance.now() - started);
-  return summary;
 }
 
 const USAGE = 'usage: npm run --silent match -- --a A.csv --b B.csv [--out pairs.jsonl]';

@@ -1,6 +1,5 @@
 import { startMatching, SYSTEM_ACTOR, termsOf } from '../../shared/agreement.ts';
-import { matchAccounts } from '../../shared/matching/matcher.ts';
-import { readSideInWorker } from '../../shared/matching/pipeline.ts';
+import { MatchThreads } from '../../shared/matching/threads.ts';
 import type { Side } from '../../shared/terms.ts';
 import { runAgreementCommand } from '../lib/agreement-commands.ts';
 import { matchBlindRun } from '../lib/blind-match.ts';
@@ -13,7 +12,7 @@ import { parseTaskInput, TaskInputSchema } from './task-input.ts';
  * Both contributions are in and small enough for one task (match-prepare
  * decides): matches the newest accepted contribution of each side (streamed
  * from S3 through the same validation and normalisation as the upload, each
- * side in a worker thread, both at once: `readSideInWorker`) in memory, then completes the run as the sharded path does (lib/match-results:
+ * side in a worker thread, both at once: `MatchThreads`) in memory, then completes the run as the sharded path does (lib/match-results:
  * pairs, matched accounts, summary, awaiting release, raw uploads deleted
  * unless the terms keep them) — all of it once: a retried step finds the run
  * matched.
@@ -28,14 +27,19 @@ export const handler = async (event: unknown): Promise<{ status: string; pairs: 
 
   await runAgreementCommand(input.agreementId, SYSTEM_ACTOR, startMatching, { now: input.now });
   const terms = termsOf(stored.agreement.terms);
-  // Each side in its own worker thread (validation, normalisation and the side's index), both at once.
-  const read = async (side: Side) => {
-    const source = await contributionSource(run, terms, side);
-    return readSideInWorker(await openContribution(source), source.options, { domain: terms.matching.domain });
-  };
+  // Each side read in a worker thread of its own (validation, normalisation, the side's index), both at once; another shares the name comparisons.
   const matchSides = async () => {
-    const [a, b] = await Promise.all([read('proposer'), read('counterparty')]);
-    return matchAccounts(a.table, b.table, matchOptionsOf(terms));
+    const threads = new MatchThreads();
+    try {
+      const read = async (side: Side) => {
+        const source = await contributionSource(run, terms, side);
+        return threads.readSide(await openContribution(source), source.options, { domain: terms.matching.domain });
+      };
+      const [a, b] = await Promise.all([read('proposer'), read('counterparty')]);
+      return await threads.matchAccounts(a.table, b.table, matchOptionsOf(terms));
+    } finally {
+      await threads.close();
+    }
   };
   // Blind terms: the sides uploaded tokens, joined by lib/blind-match (match-prepare sends blind runs here); the rest is the same.
   const result = terms.matching.mode === 'blind' ? await matchBlindRun(run, terms) : await matchSides();

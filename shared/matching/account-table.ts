@@ -44,6 +44,28 @@ export function trimmed<T extends Uint8Array | Uint16Array | Int32Array | Uint32
   return (length * 8 >= array.length * 7 ? array.subarray(0, length) : array.slice(0, length)) as T;
 }
 
+type TypedArray = Uint8Array | Uint16Array | Int32Array | Uint32Array | Float64Array;
+
+/**
+ * `array` in shared memory: itself when it is there already, else a copy.
+ * Posted to another thread, an array in shared memory is neither copied nor
+ * taken from this one; both read the same bytes (the matcher never writes an
+ * array another thread reads).
+ */
+export function inSharedMemory<T extends TypedArray>(array: T): T {
+  if (array.buffer instanceof SharedArrayBuffer) return array;
+  const copy = new (array.constructor as new (buffer: SharedArrayBuffer) => T)(new SharedArrayBuffer(array.byteLength));
+  copy.set(array);
+  return copy;
+}
+
+/** The buffers of `arrays` that can be transferred (not shared memory), each once. */
+export function transferable(arrays: readonly TypedArray[]): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const array of arrays) if (!(array.buffer instanceof SharedArrayBuffer)) buffers.add(array.buffer);
+  return [...buffers];
+}
+
 /** Compares two spans of code units as JS compares strings (by code unit, a prefix first). */
 export function compareSpans(x: Uint16Array, xFrom: number, xTo: number, y: Uint16Array, yFrom: number, yTo: number): number {
   const n = Math.min(xTo - xFrom, yTo - yFrom);

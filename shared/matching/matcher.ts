@@ -1,11 +1,24 @@
 import { POPULATIONS, type Population } from '../terms.ts';
 import { AccountTable, fnv1aString, type NormalisedAccount, StringColumn } from './account-table.ts';
-import { assign, BlockComparer, BlockIndex, blockKeysOf, canonicalPermutation, type LeftoverColumns } from './name-stage.ts';
+import {
+  assign,
+  BlockComparer,
+  BlockIndex,
+  blockKeysOf,
+  type CandidateColumns,
+  canonicalPermutation,
+  type ClaimedCandidates,
+  compareClaimed,
+  type CompareJob,
+  compareJob,
+  type LeftoverColumns,
+  mergeClaimed,
+} from './name-stage.ts';
 import { groupRows, indexSide, type SideIndex } from './side-index.ts';
 import { NameColumnsBuilder } from './similarity.ts';
 
 export { AccountTable, type AccountTableData, type NormalisedAccount } from './account-table.ts';
-export { FULL_BLOCK_COMPARISONS, NEIGHBOURHOOD } from './name-stage.ts';
+export { type ClaimedCandidates, compareClaimed, type CompareJob, FULL_BLOCK_COMPARISONS, NEIGHBOURHOOD } from './name-stage.ts';
 export { roundScore, scoreNames } from './similarity.ts';
 
 /**
@@ -393,31 +406,43 @@ function leftoverPositions(index: SideIndex, matched: Uint8Array): Int32Array {
   return out.subarray(0, n);
 }
 
-/** The whole match in one process, on columns throughout (no per-shard objects). */
-function matchInline(a: AccountTable, b: AccountTable, options: MatchOptions): MatchResult {
+/** The one-process match up to the name comparisons: the sides, the domain pairs, and the comparison to run (none when names are off). */
+interface InlineMatch {
+  a: AccountTable;
+  b: AccountTable;
+  ia: SideIndex;
+  ib: SideIndex;
+  pairs: MatchPair[];
+  job?: CompareJob;
+}
+
+function prepareInline(a: AccountTable, b: AccountTable, options: MatchOptions): InlineMatch {
   const ia = indexOf(a, options.domain);
   const ib = indexOf(b, options.domain);
-  const ga: Groups = { table: a, ...ia };
-  const gb: Groups = { table: b, ...ib };
-  const { pairs, matchedA, matchedB } = domainStage(ga, gb, options.domain);
-  if (options.name) {
-    const countries = new CountryIds();
-    const columns = (table: AccountTable, index: SideIndex): LeftoverColumns => {
-      const ids = Int32Array.from(table.countries, (country) => countries.of(country));
-      const byPosition = new Int32Array(index.group.length);
-      for (let k = 0; k < byPosition.length; k++) {
-        const country = table.countryId(index.rep[index.group[k]!]!);
-        byPosition[k] = country < 0 ? -1 : ids[country]!;
-      }
-      return { names: index.names, countries: byPosition, labelChars: table.domains.values.chars, labelFrom: index.labelFrom, labelTo: index.labelTo };
-    };
-    const comparer = new BlockComparer(columns(a, ia), columns(b, ib), options.fuzzyThreshold);
-    const blocks = new BlockIndex(
-      { names: ia.names, members: leftoverPositions(ia, matchedA), longest: ia.longest, hashes: ia.keyHashes },
-      { names: ib.names, members: leftoverPositions(ib, matchedB), longest: ib.longest, hashes: ib.keyHashes },
-    );
-    blocks.forEach((membersA, na, membersB, nb, kind) => comparer.block(membersA, na, membersB, nb, blocks, kind));
-    const candidates = comparer.candidates;
+  const { pairs, matchedA, matchedB } = domainStage({ table: a, ...ia }, { table: b, ...ib }, options.domain);
+  if (!options.name) return { a, b, ia, ib, pairs };
+  const countries = new CountryIds();
+  const columns = (table: AccountTable, index: SideIndex): LeftoverColumns => {
+    const ids = Int32Array.from(table.countries, (country) => countries.of(country));
+    const byPosition = new Int32Array(new SharedArrayBuffer(index.group.length * 4));
+    for (let k = 0; k < byPosition.length; k++) {
+      const country = table.countryId(index.rep[index.group[k]!]!);
+      byPosition[k] = country < 0 ? -1 : ids[country]!;
+    }
+    return { names: index.names, countries: byPosition, labelChars: table.domains.values.chars, labelFrom: index.labelFrom, labelTo: index.labelTo };
+  };
+  const blocks = BlockIndex.build(
+    { names: ia.names, members: leftoverPositions(ia, matchedA), longest: ia.longest, hashes: ia.keyHashes },
+    { names: ib.names, members: leftoverPositions(ib, matchedB), longest: ib.longest, hashes: ib.keyHashes },
+  );
+  return { a, b, ia, ib, pairs, job: compareJob(columns(a, ia), columns(b, ib), blocks, options.fuzzyThreshold) };
+}
+
+/** Assigns the name candidates (best first, one partner per account) and puts every pair in canonical order. */
+function finishInline({ a, b, ia, ib, pairs }: InlineMatch, candidates: CandidateColumns | undefined): MatchResult {
+  if (candidates) {
+    const ga: Groups = { table: a, ...ia };
+    const gb: Groups = { table: b, ...ib };
     for (const k of assign(candidates.a, candidates.b, candidates.score, candidates.count)) {
       const gA = ia.group[candidates.a[k]!]!;
       const gB = ib.group[candidates.b[k]!]!;
@@ -435,6 +460,37 @@ function matchInline(a: AccountTable, b: AccountTable, options: MatchOptions): M
   }
   pairs.sort(comparePairs);
   return { pairs, a: { rows: a.length, accounts: ia.accounts }, b: { rows: b.length, accounts: ib.accounts } };
+}
+
+/** The whole match in one process, on columns throughout (no per-shard objects). */
+function matchInline(a: AccountTable, b: AccountTable, options: MatchOptions): MatchResult {
+  const match = prepareInline(a, b, options);
+  const candidates = match.job && mergeClaimed([compareClaimed(match.job)]);
+  match.job = undefined;
+  return finishInline(match, candidates);
+}
+
+/**
+ * `matchAccounts` (one shard) with the name comparisons shared between this
+ * thread and another: `elsewhere(job)` runs `compareClaimed(job)` on another
+ * thread while this one runs it too; each claims chunks of blocks until none
+ * is left. The pairs are the same, byte for byte, as `matchAccounts` gives.
+ */
+export async function matchAccountsSharing(
+  a: AccountTable,
+  b: AccountTable,
+  options: MatchOptions,
+  elsewhere: (job: CompareJob) => Promise<ClaimedCandidates>,
+): Promise<MatchResult> {
+  const match = prepareInline(a, b, options);
+  if (!match.job) return finishInline(match, undefined);
+  const there = elsewhere(match.job);
+  there.catch(() => undefined);
+  const here = compareClaimed(match.job);
+  const candidates = mergeClaimed([here, await there]);
+  // The blocks and ranks are not needed to make the pairs.
+  match.job = undefined;
+  return finishInline(match, candidates);
 }
 
 /**

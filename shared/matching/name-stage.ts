@@ -1,4 +1,4 @@
-import { compareSpans, fnv1aCodes, spansEqual } from './account-table.ts';
+import { compareSpans, fnv1aCodes, inSharedMemory, spansEqual } from './account-table.ts';
 import { grow32, type NameColumns, nameLength, nameSimilarity, roundScore } from './similarity.ts';
 
 /**
@@ -86,13 +86,13 @@ export function canonicalPermutation(names: NameColumns, tie: (x: number, y: num
 /**
  * Ranks of both sides' names (each side in canonical order) on one scale:
  * equal names without spaces get equal ranks, so the sorted neighbourhood
- * compares numbers, not strings.
+ * compares numbers, not strings. In shared memory (a comparison thread reads them).
  */
 export function compactRanks(a: NameColumns, b: NameColumns): [Int32Array, Int32Array] {
   const na = a.starts.length - 1;
   const nb = b.starts.length - 1;
-  const rankA = new Int32Array(na);
-  const rankB = new Int32Array(nb);
+  const rankA = new Int32Array(new SharedArrayBuffer(na * 4));
+  const rankB = new Int32Array(new SharedArrayBuffer(nb * 4));
   let i = 0;
   let j = 0;
   let rank = 0;
@@ -201,12 +201,7 @@ function sortByHash(keys: Uint32Array, refs: Int32Array): void {
   }
 }
 
-/**
- * The blocks of both sides' names (each side in canonical order): every
- * (key hash, side, position) sorted, and the keys of equal hashes checked to
- * be equal. Knows which blocks are small enough to be compared all against
- * all, so that a pair two blocks share is compared once.
- */
+/** One side's names for a `BlockIndex`. */
 export interface BlockSide {
   names: NameColumns;
   members?: Int32Array;
@@ -214,24 +209,46 @@ export interface BlockSide {
   hashes?: Uint32Array;
 }
 
+/** A `BlockIndex` as plain data (typed arrays), to rebuild it in another thread. */
+export interface BlockIndexData {
+  sides: [NameColumns, NameColumns];
+  longest: [Int32Array, Int32Array];
+  /** Per side, per (position * 3 + kind): the key's hash, and 1 when its block is compared all against all. */
+  hashes: [Uint32Array, Uint32Array];
+  full: [Uint8Array, Uint8Array];
+  /** position << 3 | side << 2 | kind, sorted by key hash, one block after the other. */
+  refs: Int32Array;
+  /** Where each block starts in `refs` (and, last, where the last one ends). */
+  starts: Int32Array;
+}
+
+/**
+ * The blocks of both sides' names (each side in canonical order): every
+ * (key hash, side, position) sorted, and the keys of equal hashes checked to
+ * be equal. Knows which blocks are small enough to be compared all against
+ * all, so that a pair two blocks share is compared once.
+ */
 export class BlockIndex {
   private readonly sides: [NameColumns, NameColumns];
   private readonly longest: [Int32Array, Int32Array];
-  /** Per side, per (position * 3 + kind): the key's hash, and 1 when its block is compared all against all. */
   private readonly hashes: [Uint32Array, Uint32Array];
   private readonly full: [Uint8Array, Uint8Array];
-  /** position << 3 | side << 2 | kind, sorted by key hash, one block after the other. */
   private readonly refs: Int32Array;
-  /** Where each block starts in `refs` (and, last, where the last one ends). */
   private readonly starts: Int32Array;
 
+  /** An index built before (`build`, `data`). */
+  constructor(data: BlockIndexData) {
+    ({ sides: this.sides, longest: this.longest, hashes: this.hashes, full: this.full, refs: this.refs, starts: this.starts } = data);
+  }
+
   /**
-   * `members`: the positions of each side in the blocks (all when absent),
-   * in increasing order; `longest` and `hashes` when already computed
-   * (`SideIndex`).
+   * The blocks of both sides. `members`: the positions of each side in the
+   * blocks (all when absent), in increasing order; `longest` and `hashes`
+   * when already computed (`SideIndex`). What another thread reads of the
+   * index (`data`) is built in shared memory.
    */
-  constructor(a: BlockSide, b: BlockSide) {
-    this.sides = [a.names, b.names];
+  static build(a: BlockSide, b: BlockSide): BlockIndex {
+    const sides: [NameColumns, NameColumns] = [a.names, b.names];
     const prepare = (side: BlockSide): [Int32Array, Uint32Array] => {
       if (side.longest && side.hashes) return [side.longest, side.hashes];
       const n = side.names.starts.length - 1;
@@ -245,24 +262,23 @@ export class BlockIndex {
     };
     const [longestA, hashesA] = prepare(a);
     const [longestB, hashesB] = prepare(b);
-    this.longest = [longestA, longestB];
-    this.hashes = [hashesA, hashesB];
+    const longestOf: [Int32Array, Int32Array] = [longestA, longestB];
+    const hashesOf: [Uint32Array, Uint32Array] = [hashesA, hashesB];
     const membersOf = (side: BlockSide) => side.members ?? Int32Array.from({ length: side.names.starts.length - 1 }, (_, k) => k);
     const members = [membersOf(a), membersOf(b)];
     let total = 0;
     for (let s = 0; s < 2; s++) {
-      const names = this.sides[s]!;
-      const longest = this.longest[s]!;
+      const names = sides[s]!;
+      const longest = longestOf[s]!;
       for (const k of members[s]!) if (longest[k]! >= 0) total += nameLength(names, k) > 4 ? 3 : 1;
     }
-    this.full = [new Uint8Array(longestA.length * 3), new Uint8Array(longestB.length * 3)];
     const keys = new Uint32Array(total);
-    const refs = new Int32Array(total);
+    const refs = new Int32Array(new SharedArrayBuffer(total * 4));
     let e = 0;
     for (let s = 0; s < 2; s++) {
-      const names = this.sides[s]!;
-      const longest = this.longest[s]!;
-      const hashes = this.hashes[s]!;
+      const names = sides[s]!;
+      const longest = longestOf[s]!;
+      const hashes = hashesOf[s]!;
       for (const k of members[s]!) {
         if (longest[k]! < 0) continue;
         const kinds = nameLength(names, k) > 4 ? 3 : 1;
@@ -273,6 +289,9 @@ export class BlockIndex {
       }
     }
     sortByHash(keys, refs);
+    const full: [Uint8Array, Uint8Array] = [new Uint8Array(new SharedArrayBuffer(longestA.length * 3)), new Uint8Array(new SharedArrayBuffer(longestB.length * 3))];
+    // Keys are compared through an index whose blocks are not known yet.
+    const keysOnly = new BlockIndex({ sides, longest: longestOf, hashes: hashesOf, full, refs, starts: new Int32Array(0) });
     // Blocks: runs of equal hashes whose keys are equal (a run of different keys with one hash is split, its order kept).
     let starts: Int32Array = new Int32Array(1024);
     let blocks = 0;
@@ -284,12 +303,12 @@ export class BlockIndex {
       let to = from + 1;
       while (to < total && keys[to] === keys[from]) to++;
       let same = true;
-      for (let r = from + 1; r < to && same; r++) same = this.sameKey(refs[from]!, refs[r]!);
+      for (let r = from + 1; r < to && same; r++) same = keysOnly.sameKey(refs[from]!, refs[r]!);
       if (same) push(from);
       else {
         const groups: number[][] = [];
         for (let r = from; r < to; r++) {
-          const group = groups.find((members) => this.sameKey(members[0]!, refs[r]!));
+          const group = groups.find((members) => keysOnly.sameKey(members[0]!, refs[r]!));
           if (group) group.push(refs[r]!);
           else groups.push([refs[r]!]);
         }
@@ -303,21 +322,50 @@ export class BlockIndex {
       from = to;
     }
     push(total);
-    this.starts = starts.subarray(0, blocks);
-    this.refs = refs;
-    this.forEach((ia, na, ib, nb, kind) => {
+    const index = new BlockIndex({ sides, longest: longestOf, hashes: hashesOf, full, refs, starts: inSharedMemory(starts.subarray(0, blocks)) });
+    index.forEach((ia, na, ib, nb, kind) => {
       if (na * nb > FULL_BLOCK_COMPARISONS) return;
-      for (let x = 0; x < na; x++) this.full[0][ia[x]! * 3 + kind] = 1;
-      for (let y = 0; y < nb; y++) this.full[1][ib[y]! * 3 + kind] = 1;
+      for (let x = 0; x < na; x++) full[0][ia[x]! * 3 + kind] = 1;
+      for (let y = 0; y < nb; y++) full[1][ib[y]! * 3 + kind] = 1;
     });
+    return index;
   }
 
-  /** Calls `visit(membersA, countA, membersB, countB, kind)` once per block both sides are in (the arrays are reused between calls). */
-  forEach(visit: (membersA: Int32Array, countA: number, membersB: Int32Array, countB: number, kind: number) => void): void {
+  /** The index as plain data. */
+  data(): BlockIndexData {
+    return { sides: this.sides, longest: this.longest, hashes: this.hashes, full: this.full, refs: this.refs, starts: this.starts };
+  }
+
+  /** Number of blocks (with one member or more). */
+  get blocks(): number {
+    return Math.max(0, this.starts.length - 1);
+  }
+
+  /**
+   * Splits the blocks into at most `count` runs of consecutive blocks with
+   * about as many members each; returns where each run starts (and, last,
+   * where the last one ends), in blocks.
+   */
+  chunks(count: number): Int32Array {
+    const { starts } = this;
+    const blocks = this.blocks;
+    const out: number[] = [0];
+    const total = blocks === 0 ? 0 : starts[blocks]! - starts[0]!;
+    for (let chunk = 1, block = 0; chunk < count; chunk++) {
+      const target = starts[0]! + (total * chunk) / count;
+      while (block < blocks && starts[block]! < target) block++;
+      if (block > out[out.length - 1]! && block < blocks) out.push(block);
+    }
+    out.push(blocks);
+    return Int32Array.from(out);
+  }
+
+  /** Calls `visit(membersA, countA, membersB, countB, kind)` once per block both sides are in, of blocks `fromBlock` to `toBlock - 1` (the arrays are reused between calls). */
+  forEach(visit: (membersA: Int32Array, countA: number, membersB: Int32Array, countB: number, kind: number) => void, fromBlock = 0, toBlock = this.blocks): void {
     const { starts, refs } = this;
     let membersA = new Int32Array(64);
     let membersB = new Int32Array(64);
-    for (let block = 0; block + 1 < starts.length; block++) {
+    for (let block = fromBlock; block < toBlock; block++) {
       const from = starts[block]!;
       const to = starts[block + 1]!;
       if (to - from < 2) continue;
@@ -386,10 +434,11 @@ export class BlockComparer {
   private index: BlockIndex | undefined;
   private kind = 0;
 
-  constructor(a: LeftoverColumns, b: LeftoverColumns, threshold: number) {
+  /** `ranks`: `compactRanks(a.names, b.names)` when already computed. */
+  constructor(a: LeftoverColumns, b: LeftoverColumns, threshold: number, ranks = compactRanks(a.names, b.names)) {
     this.a = a;
     this.b = b;
-    [this.rankA, this.rankB] = compactRanks(a.names, b.names);
+    [this.rankA, this.rankB] = ranks;
     this.threshold = threshold;
     // A score is at most 2.25 x the shorter name's letters over both names' letters (a token earns credit only with one at most 1.25 times its length).
     this.minRatio = threshold / (2.25 - threshold);
@@ -454,6 +503,76 @@ export class BlockComparer {
     out.b[out.count] = j;
     out.score[out.count++] = score;
   }
+}
+
+// ---------------------------------------------------------------------------
+// Comparison on more than one thread
+
+/**
+ * The comparison of every block of an index, as plain data that threads
+ * share: each thread claims runs of blocks (chunks) one after the other
+ * until none is left, so a busy thread does less and none waits for
+ * another. The large arrays are in shared memory (the index, the ranks, the
+ * side indexes read in worker threads), so posting a job copies little.
+ */
+export interface CompareJob {
+  a: LeftoverColumns;
+  b: LeftoverColumns;
+  ranks: [Int32Array, Int32Array];
+  blocks: BlockIndexData;
+  threshold: number;
+  /** Where each chunk starts, in blocks (`BlockIndex.chunks`). */
+  chunks: Int32Array;
+  /** The next chunk to claim: one number in shared memory. */
+  next: Int32Array;
+}
+
+/** The candidates one thread found, and which chunks it compared, in order, with the candidates' count after each. */
+export interface ClaimedCandidates {
+  candidates: CandidateColumns;
+  chunks: Int32Array;
+  ends: Int32Array;
+}
+
+/** Chunks per job: enough for a thread that was held up to leave the rest to the other. */
+export const COMPARE_CHUNKS = 64;
+
+export function compareJob(a: LeftoverColumns, b: LeftoverColumns, blocks: BlockIndex, threshold: number, chunks = COMPARE_CHUNKS): CompareJob {
+  return { a, b, ranks: compactRanks(a.names, b.names), blocks: blocks.data(), threshold, chunks: blocks.chunks(chunks), next: new Int32Array(new SharedArrayBuffer(4)) };
+}
+
+/** Compares the job's chunks this thread claims, until none is left (or `maxChunks` are done). */
+export function compareClaimed(job: CompareJob, maxChunks = Infinity): ClaimedCandidates {
+  const comparer = new BlockComparer(job.a, job.b, job.threshold, job.ranks);
+  const index = new BlockIndex(job.blocks);
+  const visit = (membersA: Int32Array, na: number, membersB: Int32Array, nb: number, kind: number) => comparer.block(membersA, na, membersB, nb, index, kind);
+  const chunks: number[] = [];
+  const ends: number[] = [];
+  const count = job.chunks.length - 1;
+  for (let chunk = Atomics.add(job.next, 0, 1); chunk < count; chunk = chunks.length < maxChunks ? Atomics.add(job.next, 0, 1) : count) {
+    index.forEach(visit, job.chunks[chunk], job.chunks[chunk + 1]);
+    chunks.push(chunk);
+    ends.push(comparer.candidates.count);
+  }
+  const { a, b, score, count: found } = comparer.candidates;
+  return { candidates: { a: a.slice(0, found), b: b.slice(0, found), score: score.slice(0, found), count: found }, chunks: Int32Array.from(chunks), ends: Int32Array.from(ends) };
+}
+
+/** The candidates of every thread in chunk order: the same, in the same order, as one thread comparing all blocks. */
+export function mergeClaimed(parts: readonly ClaimedCandidates[]): CandidateColumns {
+  const runs: { part: ClaimedCandidates; from: number; to: number; chunk: number }[] = [];
+  for (const part of parts) part.chunks.forEach((chunk, k) => runs.push({ part, chunk, from: k === 0 ? 0 : part.ends[k - 1]!, to: part.ends[k]! }));
+  runs.sort((x, y) => x.chunk - y.chunk);
+  const count = parts.reduce((sum, part) => sum + part.candidates.count, 0);
+  const out: CandidateColumns = { a: new Int32Array(count), b: new Int32Array(count), score: new Float64Array(count), count };
+  let at = 0;
+  for (const { part, from, to } of runs) {
+    out.a.set(part.candidates.a.subarray(from, to), at);
+    out.b.set(part.candidates.b.subarray(from, to), at);
+    out.score.set(part.candidates.score.subarray(from, to), at);
+    at += to - from;
+  }
+  return out;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { type AccountTable, compareSpans, Interner } from './account-table.ts';
+import { type AccountTable, compareSpans, inSharedMemory, Interner } from './account-table.ts';
 import { canonicalPermutation, longestToken, nameKeyHashes } from './name-stage.ts';
 import { type NameColumns, NameColumnsBuilder } from './similarity.ts';
 
@@ -124,8 +124,21 @@ export function indexSide(table: AccountTable, useDomain: boolean): SideIndex {
   return { useDomain, rows: table.length, ...grouped, group, names: columns, longest, keyHashes, labelFrom, labelTo };
 }
 
-/** The typed arrays' buffers of an index, for a transfer list. */
-export function sideIndexBuffers(index: SideIndex): ArrayBuffer[] {
+/** The typed arrays of an index. */
+export function sideIndexArrays(index: SideIndex): (Int32Array | Uint32Array | Uint16Array)[] {
   const { rep, start, members, group, names, longest, keyHashes, labelFrom, labelTo } = index;
-  return [rep, start, members, group, names.chars, names.starts, names.tokenEnds, names.firstToken, longest, keyHashes, labelFrom, labelTo].map((array) => array.buffer as ArrayBuffer);
+  return [rep, start, members, group, names.chars, names.starts, names.tokenEnds, names.firstToken, longest, keyHashes, labelFrom, labelTo];
+}
+
+/** The index with what the name stage reads (names, block keys, website labels) in shared memory, for a comparison thread (`inSharedMemory`). */
+export function shareNameStageArrays(index: SideIndex): SideIndex {
+  const { names } = index;
+  return {
+    ...index,
+    names: { chars: inSharedMemory(names.chars), starts: inSharedMemory(names.starts), tokenEnds: inSharedMemory(names.tokenEnds), firstToken: inSharedMemory(names.firstToken) },
+    longest: inSharedMemory(index.longest),
+    keyHashes: inSharedMemory(index.keyHashes),
+    labelFrom: inSharedMemory(index.labelFrom),
+    labelTo: inSharedMemory(index.labelTo),
+  };
 }

@@ -6,14 +6,17 @@ import { pathToFileURL } from 'node:url';
 import { App, Stack } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccordFunction, PROJECT_ROOT } from '../../infra/constructs/accord-function.ts';
-import { readSide, readSideInWorker } from '../../shared/matching/pipeline.ts';
+import { readSide } from '../../shared/matching/pipeline.ts';
+import { MatchThreads, readSideInWorker } from '../../shared/matching/threads.ts';
+import { DEFAULT_MATCH_OPTIONS, matchAccounts, pairsToJsonLines } from '../../shared/matching/matcher.ts';
 
 /*
- * The matching task reads both contributions in worker threads
- * (`readSideInWorker`). In its Lambda the worker is the function's own
- * bundle: this test bundles functions/tasks/match-run.ts as `cdk synth` does
- * (AccordFunction, local esbuild, ESM) and reads a file with that bundle as
- * the worker, so a bundle that cannot serve as one fails here, not on AWS.
+ * The matching task reads both contributions in worker threads and shares
+ * the name comparisons with another (`MatchThreads`). In its Lambda each
+ * worker is the function's own bundle: this test bundles
+ * functions/tasks/match-run.ts as `cdk synth` does (AccordFunction, local
+ * esbuild, ESM) and runs both kinds of job with that bundle as the worker,
+ * so a bundle that cannot serve as one fails here, not on AWS.
  */
 
 const cdkJson = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
@@ -33,6 +36,7 @@ const CSV = [
   'Bad Row,not a website,Customer,US',
 ].join('\n');
 const csv = () => Readable.from([Buffer.from(CSV)]);
+const OTHER = ['Company,Domain,Status', 'acme,acme.com,Opportunity', 'Globex,,Customer', 'Initech,initech.de,Customer', 'Mueller und Soehne,mueller.de,Prospect', 'Wayne Enterprise,,Customer'].join('\n');
 
 let outdir: string;
 let bundle: string;
@@ -61,5 +65,17 @@ describe('the match-run Lambda bundle', () => {
     expect(there.report).toMatchObject({ verdict: 'accepted', accepted: 10, rejected: 1 });
     expect(Array.from({ length: there.table.length }, (_, row) => there.table.row(row))).toEqual(Array.from({ length: here.table.length }, (_, row) => here.table.row(row)));
     expect(there.table.index?.accounts).toBe(9);
+  });
+
+  it('serves as the worker that shares the name comparisons, with the pairs of one thread', async () => {
+    const threads = new MatchThreads(pathToFileURL(bundle));
+    try {
+      const [a, b] = await Promise.all([threads.readSide(csv()), threads.readSide(Readable.from([Buffer.from(OTHER)]))]);
+      const pairs = (await threads.matchAccounts(a.table, b.table, DEFAULT_MATCH_OPTIONS)).pairs;
+      expect(pairs.map((pair) => pair.method)).toContain('name');
+      expect([...pairsToJsonLines(pairs)].join('')).toBe([...pairsToJsonLines(matchAccounts(a.table, b.table, DEFAULT_MATCH_OPTIONS).pairs)].join(''));
+    } finally {
+      await threads.close();
+    }
   });
 });

@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MATCH_OPTIONS, matchAccounts, pairsToJsonLines } from '../../shared/matching/matcher.ts';
-import { readSide, readSideInWorker } from '../../shared/matching/pipeline.ts';
+import { readSide } from '../../shared/matching/pipeline.ts';
+import { readSideInWorker } from '../../shared/matching/threads.ts';
 import { indexSide } from '../../shared/matching/side-index.ts';
 
 const csv = (text: string, chunk = 7) => {
