@@ -9,8 +9,30 @@ import type { SideIndex } from './side-index.ts';
  * moves between threads without a copy (`toData`, `fromData`).
  */
 
-/** 32-bit FNV-1a over UTF-16 code units, `from` to `to` of `chars`, continuing `hash`. */
-export function fnv1aCodes(chars: Uint16Array, from: number, to: number, hash = 0x811c9dc5): number {
+/**
+ * Code units of strings end to end: one byte each while every one is below
+ * 256 (Latin-1, of which ASCII is part: nearly every name, domain and ref),
+ * two bytes (UTF-16) once one is not. The values are the same code units
+ * either way, so hashes, comparisons and strings do not depend on the width.
+ */
+export type CodeUnits = Uint8Array | Uint16Array;
+
+/** A copy of one-byte code units as two-byte ones, `capacity` long, for a column that must hold a code unit over 255. */
+export function widen(chars: CodeUnits, used: number, capacity = chars.length): Uint16Array {
+  const wide = new Uint16Array(capacity);
+  wide.set(chars.subarray(0, used));
+  return wide;
+}
+
+/** Whether code units `from` to `to` of `source` fit one byte each. */
+export function fitsOneByte(source: CodeUnits, from: number, to: number): boolean {
+  if (source instanceof Uint8Array) return true;
+  for (let k = from; k < to; k++) if (source[k]! > 0xff) return false;
+  return true;
+}
+
+/** 32-bit FNV-1a over code units, `from` to `to` of `chars`, continuing `hash`. */
+export function fnv1aCodes(chars: CodeUnits, from: number, to: number, hash = 0x811c9dc5): number {
   for (let i = from; i < to; i++) {
     hash ^= chars[i]!;
     hash = Math.imul(hash, 0x01000193);
@@ -28,7 +50,7 @@ export function fnv1aString(value: string, hash = 0x811c9dc5): number {
 }
 
 /** Code units `from` to `to` of `chars` as a string. */
-function spanToString(chars: Uint16Array, from: number, to: number): string {
+function spanToString(chars: CodeUnits, from: number, to: number): string {
   if (to - from < 1024) return String.fromCharCode.apply(null, chars.subarray(from, to) as unknown as number[]);
   let out = '';
   for (let at = from; at < to; at += 1024) out += String.fromCharCode.apply(null, chars.subarray(at, Math.min(to, at + 1024)) as unknown as number[]);
@@ -40,7 +62,7 @@ function spanToString(chars: Uint16Array, from: number, to: number): string {
  * nearly full, else a copy of that size, so that a finished column does not
  * keep (or send to another thread) the spare half of its last growth.
  */
-export function trimmed<T extends Uint8Array | Uint16Array | Int32Array | Uint32Array>(array: T, length: number): T {
+export function trimmed<T extends CodeUnits | Int32Array | Uint32Array>(array: T, length: number): T {
   return (length * 8 >= array.length * 7 ? array.subarray(0, length) : array.slice(0, length)) as T;
 }
 
@@ -67,7 +89,7 @@ export function transferable(arrays: readonly TypedArray[]): ArrayBuffer[] {
 }
 
 /** Compares two spans of code units as JS compares strings (by code unit, a prefix first). */
-export function compareSpans(x: Uint16Array, xFrom: number, xTo: number, y: Uint16Array, yFrom: number, yTo: number): number {
+export function compareSpans(x: CodeUnits, xFrom: number, xTo: number, y: CodeUnits, yFrom: number, yTo: number): number {
   const n = Math.min(xTo - xFrom, yTo - yFrom);
   for (let k = 0; k < n; k++) {
     const d = x[xFrom + k]! - y[yFrom + k]!;
@@ -76,7 +98,7 @@ export function compareSpans(x: Uint16Array, xFrom: number, xTo: number, y: Uint
   return xTo - xFrom - (yTo - yFrom);
 }
 
-export function spansEqual(x: Uint16Array, xFrom: number, xTo: number, y: Uint16Array, yFrom: number, yTo: number): boolean {
+export function spansEqual(x: CodeUnits, xFrom: number, xTo: number, y: CodeUnits, yFrom: number, yTo: number): boolean {
   const n = xTo - xFrom;
   if (n !== yTo - yFrom) return false;
   for (let k = 0; k < n; k++) if (x[xFrom + k] !== y[yFrom + k]) return false;
@@ -85,20 +107,20 @@ export function spansEqual(x: Uint16Array, xFrom: number, xTo: number, y: Uint16
 
 /** The plain-data form of a `StringColumn`. */
 export interface StringColumnData {
-  chars: Uint16Array;
+  chars: CodeUnits;
   /** End offset of each string in `chars`. */
   ends: Int32Array;
 }
 
-/** Strings end to end in one growable array of UTF-16 code units; string `i` is `chars[start(i)..end(i))`. */
+/** Strings end to end in one growable array of code units (`CodeUnits`: one byte each while they fit); string `i` is `chars[start(i)..end(i))`. */
 export class StringColumn {
-  chars: Uint16Array;
+  chars: CodeUnits;
   ends: Int32Array;
   length = 0;
   used = 0;
 
   constructor(data?: StringColumnData) {
-    this.chars = data?.chars ?? new Uint16Array(4096);
+    this.chars = data?.chars ?? new Uint8Array(4096);
     this.ends = data?.ends ?? new Int32Array(256);
     if (data) {
       this.length = data.ends.length;
@@ -122,15 +144,20 @@ export class StringColumn {
     const from = this.used;
     const to = from + value.length;
     if (to > this.chars.length) this.growChars(to);
-    const chars = this.chars;
-    for (let k = 0; k < value.length; k++) chars[from + k] = value.charCodeAt(k);
+    let chars = this.chars;
+    for (let k = 0; k < value.length; k++) {
+      const code = value.charCodeAt(k);
+      if (code > 0xff && chars instanceof Uint8Array) chars = this.chars = widen(chars, from + k);
+      chars[from + k] = code;
+    }
     return this.close(to);
   }
 
-  pushSpan(source: Uint16Array, from: number, to: number): number {
+  pushSpan(source: CodeUnits, from: number, to: number): number {
     const at = this.used;
     const end = at + (to - from);
     if (end > this.chars.length) this.growChars(end);
+    if (this.chars instanceof Uint8Array && !fitsOneByte(source, from, to)) this.chars = widen(this.chars, at);
     this.chars.set(source.subarray(from, to), at);
     return this.close(end);
   }
@@ -152,7 +179,8 @@ export class StringColumn {
   }
 
   private growChars(atLeast: number): void {
-    const chars = new Uint16Array(Math.max(atLeast, this.chars.length * 2));
+    const size = Math.max(atLeast, this.chars.length * 2);
+    const chars = this.chars instanceof Uint8Array ? new Uint8Array(size) : new Uint16Array(size);
     chars.set(this.chars.subarray(0, this.used));
     this.chars = chars;
   }
@@ -194,7 +222,7 @@ export class Interner {
   }
 
   /** The id of the span's string, added when new. */
-  internSpan(source: Uint16Array, from: number, to: number): number {
+  internSpan(source: CodeUnits, from: number, to: number): number {
     const found = this.findSpan(source, from, to);
     return found >= 0 ? found : this.add(this.values.pushSpan(source, from, to), fnv1aCodes(source, from, to) | 0);
   }
@@ -212,7 +240,7 @@ export class Interner {
   }
 
   /** The id of the span's string, or -1. */
-  findSpan(source: Uint16Array, from: number, to: number): number {
+  findSpan(source: CodeUnits, from: number, to: number): number {
     return this.findHashed(source, from, to, fnv1aCodes(source, from, to) | 0);
   }
 
@@ -221,7 +249,7 @@ export class Interner {
     return this.findHashed(other.values.chars, other.values.start(id), other.values.end(id), other.hashes[id]!);
   }
 
-  private findHashed(source: Uint16Array, from: number, to: number, hash: number): number {
+  private findHashed(source: CodeUnits, from: number, to: number, hash: number): number {
     const mask = this.slots.length - 1;
     const { chars } = this.values;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
@@ -231,7 +259,7 @@ export class Interner {
     }
   }
 
-  private equalsString(id: number, value: string, chars: Uint16Array): boolean {
+  private equalsString(id: number, value: string, chars: CodeUnits): boolean {
     const from = this.values.start(id);
     if (this.values.end(id) - from !== value.length) return false;
     for (let k = 0; k < value.length; k++) if (chars[from + k] !== value.charCodeAt(k)) return false;

@@ -1,4 +1,4 @@
-import { compareSpans, fnv1aCodes, inSharedMemory, spansEqual } from './account-table.ts';
+import { type CodeUnits, compareSpans, fnv1aCodes, inSharedMemory, spansEqual } from './account-table.ts';
 import { grow32, type NameColumns, nameLength, nameSimilarity, roundScore } from './similarity.ts';
 
 /**
@@ -19,7 +19,7 @@ export interface LeftoverColumns {
   /** Country id, shared by both sides, or -1. */
   countries: Int32Array;
   /** The website's label (the domain before its first dot) is `labelChars[labelFrom..labelTo)`; -1 without a website. */
-  labelChars: Uint16Array;
+  labelChars: CodeUnits;
   labelFrom: Int32Array;
   labelTo: Int32Array;
 }

@@ -1,4 +1,4 @@
-import { type AccountTable, compareSpans, inSharedMemory, Interner } from './account-table.ts';
+import { type AccountTable, type CodeUnits, compareSpans, inSharedMemory, Interner } from './account-table.ts';
 import { canonicalPermutation, longestToken, nameKeyHashes } from './name-stage.ts';
 import { type NameColumns, NameColumnsBuilder } from './similarity.ts';
 
@@ -125,7 +125,7 @@ export function indexSide(table: AccountTable, useDomain: boolean): SideIndex {
 }
 
 /** The typed arrays of an index. */
-export function sideIndexArrays(index: SideIndex): (Int32Array | Uint32Array | Uint16Array)[] {
+export function sideIndexArrays(index: SideIndex): (Int32Array | Uint32Array | CodeUnits)[] {
   const { rep, start, members, group, names, longest, keyHashes, labelFrom, labelTo } = index;
   return [rep, start, members, group, names.chars, names.starts, names.tokenEnds, names.firstToken, longest, keyHashes, labelFrom, labelTo];
 }

@@ -1,4 +1,4 @@
-import { spansEqual, trimmed } from './account-table.ts';
+import { type CodeUnits, fitsOneByte, spansEqual, trimmed, widen } from './account-table.ts';
 
 /**
  * The name similarity of the matcher (docs/matching.md, "The similarity"),
@@ -7,9 +7,9 @@ import { spansEqual, trimmed } from './account-table.ts';
  * ends), and a comparison allocates nothing.
  */
 
-/** Names without spaces end to end, with their tokens. */
+/** Names without spaces end to end (one byte a code unit while they fit: `CodeUnits`), with their tokens. */
 export interface NameColumns {
-  chars: Uint16Array;
+  chars: CodeUnits;
   /** Name `k` is `chars[starts[k]..starts[k + 1])`. */
   starts: Int32Array;
   /** End offset in `chars` of each token. */
@@ -22,7 +22,7 @@ const SPACE = 32;
 
 /** Builds `NameColumns` one name at a time; tokens are split on spaces, empty ones dropped. */
 export class NameColumnsBuilder {
-  private chars: Uint16Array;
+  private chars: CodeUnits;
   private starts: Int32Array;
   private tokenEnds: Int32Array;
   private firstToken: Int32Array;
@@ -31,15 +31,16 @@ export class NameColumnsBuilder {
   private tokens = 0;
 
   constructor(names = 1024, chars = names * 16) {
-    this.chars = new Uint16Array(Math.max(16, chars));
+    this.chars = new Uint8Array(Math.max(16, chars));
     this.starts = new Int32Array(names + 1);
     this.tokenEnds = new Int32Array(Math.max(16, names * 3));
     this.firstToken = new Int32Array(names + 1);
   }
 
   /** Adds the name key `source[from..to)`; returns its index. */
-  addSpan(source: Uint16Array, from: number, to: number): number {
-    if (this.used + (to - from) > this.chars.length) this.chars = grow16(this.chars, this.used + (to - from));
+  addSpan(source: CodeUnits, from: number, to: number): number {
+    if (this.used + (to - from) > this.chars.length) this.chars = growUnits(this.chars, this.used + (to - from));
+    if (this.chars instanceof Uint8Array && !fitsOneByte(source, from, to)) this.chars = widen(this.chars, this.used);
     if (this.tokens + (to - from) + 1 > this.tokenEnds.length) this.tokenEnds = grow32(this.tokenEnds, this.tokens + (to - from) + 1);
     const chars = this.chars;
     let at = this.used;
@@ -65,7 +66,8 @@ export class NameColumnsBuilder {
     const to = names.starts[k + 1]!;
     const t0 = names.firstToken[k]!;
     const t1 = names.firstToken[k + 1]!;
-    if (this.used + (to - from) > this.chars.length) this.chars = grow16(this.chars, this.used + (to - from));
+    if (this.used + (to - from) > this.chars.length) this.chars = growUnits(this.chars, this.used + (to - from));
+    if (this.chars instanceof Uint8Array && !fitsOneByte(names.chars, from, to)) this.chars = widen(this.chars, this.used);
     if (this.tokens + (t1 - t0) > this.tokenEnds.length) this.tokenEnds = grow32(this.tokenEnds, this.tokens + (t1 - t0));
     this.chars.set(names.chars.subarray(from, to), this.used);
     for (let t = t0; t < t1; t++) this.tokenEnds[this.tokens++] = names.tokenEnds[t]! - from + this.used;
@@ -101,8 +103,9 @@ export class NameColumnsBuilder {
   }
 }
 
-function grow16(array: Uint16Array, atLeast: number): Uint16Array {
-  const grown = new Uint16Array(Math.max(atLeast, array.length * 2));
+function growUnits(array: CodeUnits, atLeast: number): CodeUnits {
+  const size = Math.max(atLeast, array.length * 2);
+  const grown = array instanceof Uint8Array ? new Uint8Array(size) : new Uint16Array(size);
   grown.set(array);
   return grown;
 }
@@ -131,7 +134,7 @@ const rowCurr = new Int32Array(64);
 const rowPrev2 = new Int32Array(64);
 
 /** Optimal string alignment distance (Levenshtein with adjacent transpositions), for short tokens. */
-function osaDistance(s: Uint16Array, sFrom: number, n: number, t: Uint16Array, tFrom: number, m: number): number {
+function osaDistance(s: CodeUnits, sFrom: number, n: number, t: CodeUnits, tFrom: number, m: number): number {
   if (n === 0) return m;
   if (m === 0) return n;
   if (m >= 63) return levenshteinLong(s, sFrom, n, t, tFrom, m);
@@ -158,7 +161,7 @@ function osaDistance(s: Uint16Array, sFrom: number, n: number, t: Uint16Array, t
 }
 
 /** Plain Levenshtein distance for tokens of 63 letters or more (no transpositions). */
-function levenshteinLong(s: Uint16Array, sFrom: number, n: number, t: Uint16Array, tFrom: number, m: number): number {
+function levenshteinLong(s: CodeUnits, sFrom: number, n: number, t: CodeUnits, tFrom: number, m: number): number {
   let prev = Int32Array.from({ length: m + 1 }, (_, j) => j);
   for (let i = 1; i <= n; i++) {
     const curr = new Int32Array(m + 1);
@@ -181,7 +184,7 @@ function levenshteinLong(s: Uint16Array, sFrom: number, n: number, t: Uint16Arra
 const TOKEN_CREDIT_FLOOR = 0.8;
 const TOKEN_TYPO_LENGTH = 6;
 
-function tokenSimilarity(s: Uint16Array, sFrom: number, sTo: number, t: Uint16Array, tFrom: number, tTo: number): number {
+function tokenSimilarity(s: CodeUnits, sFrom: number, sTo: number, t: CodeUnits, tFrom: number, tTo: number): number {
   const x = sTo - sFrom;
   const y = tTo - tFrom;
   if (spansEqual(s, sFrom, sTo, t, tFrom, tTo)) return 1;
