@@ -12,14 +12,16 @@
  *    the last two labels or three after co/com/org/net/ac/gov/edu) and joins.
  *    Domain only: no names.
  *
- * Prints both times, their ratio, rows/s, Accord's peak memory, and each
- * one's precision (and Accord's recall) against the generator's truth.
+ * Prints both times, their ratio, rows/s, both CPU times (user + sys of
+ * every thread: steadier than wall time on a shared machine), Accord's peak
+ * memory, each one's precision (and Accord's recall) against the generator's
+ * truth, and the machine's load.
  * Bounded: a guard stops it after ten minutes; the folder is removed.
  */
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -39,17 +41,18 @@ async function child(fileA: string, fileB: string, out: string): Promise<void> {
   const started = performance.now();
   const summary = await dryRun(fileA, fileB, out);
   const elapsed = performance.now() - started;
-  process.stdout.write(`${JSON.stringify({ summary, elapsed, maxRss: process.resourceUsage().maxRSS * 1024 })}\n`);
+  const { user, system } = process.cpuUsage();
+  process.stdout.write(`${JSON.stringify({ summary, elapsed, cpu: (user + system) / 1000, maxRss: process.resourceUsage().maxRSS * 1024 })}\n`);
 }
 
-async function runAccord(fileA: string, fileB: string, out: string): Promise<{ summary: DryRunSummary; elapsed: number; wall: number; maxRss: number }> {
+async function runAccord(fileA: string, fileB: string, out: string): Promise<{ summary: DryRunSummary; elapsed: number; cpu: number; wall: number; maxRss: number }> {
   const started = performance.now();
   const proc = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', fileA, fileB, out], { stdio: ['ignore', 'pipe', 'inherit'] });
   let text = '';
   proc.stdout.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
   const [code] = (await once(proc, 'exit')) as [number | null];
   if (code !== 0) throw new Error(`the Accord child process exited with ${code}`);
-  const result = JSON.parse(text) as { summary: DryRunSummary; elapsed: number; maxRss: number };
+  const result = JSON.parse(text) as { summary: DryRunSummary; elapsed: number; cpu: number; maxRss: number };
   return { ...result, wall: performance.now() - started };
 }
 
@@ -89,24 +92,27 @@ function cleanedDomains(file: string): string {
     WHERE len(parts) >= 2`;
 }
 
-async function runDuckDb(fileA: string, fileB: string, truthA: string, truthB: string): Promise<{ ms: number; pairs: number; correct: number }> {
+async function runDuckDb(fileA: string, fileB: string, truthA: string, truthB: string): Promise<{ ms: number; cpu: number; pairs: number; correct: number }> {
   const instance = await DuckDBInstance.create(':memory:');
   const db = await instance.connect();
   try {
     const started = performance.now();
+    // DuckDB's threads are this process's: its CPU time is this process's during the query.
+    const cpuBefore = process.cpuUsage();
     await db.run(`
       CREATE TABLE pairs AS
       WITH a AS (${cleanedDomains(fileA)}), b AS (${cleanedDomains(fileB)})
       SELECT a.id AS a, b.id AS b, domain FROM a JOIN b USING (domain)
       WHERE domain NOT IN (${FREE_MAIL.map((domain) => `'${domain}'`).join(', ')})`);
     const ms = performance.now() - started;
+    const { user, system } = process.cpuUsage(cpuBefore);
     const reader = await db.runAndReadAll(`
       SELECT count(*)::BIGINT AS pairs, count(*) FILTER (WHERE ta.entity = tb.entity AND ta.entity >= 0)::BIGINT AS correct
       FROM pairs
       JOIN read_csv('${truthA}', header = true) ta ON ta.id = pairs.a
       JOIN read_csv('${truthB}', header = true) tb ON tb.id = pairs.b`);
     const [row] = reader.getRowObjects() as { pairs: bigint; correct: bigint }[];
-    return { ms, pairs: Number(row!.pairs), correct: Number(row!.correct) };
+    return { ms, cpu: (user + system) / 1000, pairs: Number(row!.pairs), correct: Number(row!.correct) };
   } finally {
     db.closeSync();
     instance.closeSync();
@@ -129,11 +135,13 @@ export async function runMatchBench(rows = 1_000_000): Promise<void> {
     await writeTruth(join(dir, 'truth-a.csv'), dataset.a);
     await writeTruth(join(dir, 'truth-b.csv'), dataset.b);
 
+    const loadBefore = loadavg()[0]!;
     const accord = await runAccord(fileA, fileB, out);
     const predicted: Predicted[] = [];
     for await (const pair of readPairs(out)) predicted.push(pair);
     const quality = scorePairs(dataset, predicted);
     const duck = await runDuckDb(fileA, fileB, join(dir, 'truth-a.csv'), join(dir, 'truth-b.csv'));
+    const loadAfter = loadavg()[0]!;
 
     const { summary } = accord;
     const t = summary.timings;
@@ -144,15 +152,18 @@ export async function runMatchBench(rows = 1_000_000): Promise<void> {
       ['Accord: match (dedupe, domain, names)', seconds(t.match ?? 0)],
       ['Accord: write pairs (JSON Lines)', seconds(t.write ?? 0)],
       ['Accord: CSV to 9-box and pairs', `${seconds(accord.elapsed)} (${rate(2 * rows, accord.elapsed)}); process ${seconds(accord.wall)} with start-up`],
+      ['Accord: CPU time (user + sys, every thread)', seconds(accord.cpu)],
       ['Accord: peak memory (max RSS, workers included)', mb(accord.maxRss)],
       ['Accord: pairs', `${summary.pairs} (domain ${summary.byMethod?.domain}, name ${summary.byMethod?.name})`],
       ['Accord: precision / recall', `${quality.overall.precision.toFixed(4)} / ${quality.overall.recall.toFixed(4)}`],
       ['  by domain', `${quality.byMethod.domain!.precision.toFixed(4)} / ${quality.byMethod.domain!.recall.toFixed(4)}`],
       ['  by name', `${quality.byMethod.name!.precision.toFixed(4)} / ${quality.byMethod.name!.recall.toFixed(4)}`],
       ['DuckDB: domain-only SQL join', `${seconds(duck.ms)} (${rate(2 * rows, duck.ms)})`],
+      ['DuckDB: CPU time (user + sys, every thread)', seconds(duck.cpu)],
       ['DuckDB: pairs', String(duck.pairs)],
       ['DuckDB: precision', duck.pairs === 0 ? '-' : (duck.correct / duck.pairs).toFixed(4)],
-      ['Accord / DuckDB time', `${(accord.elapsed / duck.ms).toFixed(2)} x`],
+      ['Accord / DuckDB time', `${(accord.elapsed / duck.ms).toFixed(2)} x (CPU time ${(accord.cpu / duck.cpu).toFixed(2)} x)`],
+      ['machine load (1-minute average) before | after', `${loadBefore.toFixed(1)} | ${loadAfter.toFixed(1)} on ${availableParallelism()} cores`],
     ];
     const width = Math.max(...lines.map(([k]) => k.length));
     console.log('Matching: Accord (domain and names) against a DuckDB domain join, on the same generated files');
