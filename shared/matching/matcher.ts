@@ -360,15 +360,17 @@ export function matchBlockShard(shard: BlockShard, options: MatchOptions = DEFAU
 // Merge: assignment, order, output
 
 /**
- * One partner per account: candidates best first (score, then A's and B's
- * canonical order), each taken when neither account is taken yet. Candidates
- * found in several blocks or shards count once.
+ * One partner per account: candidates best first (score, then the same
+ * country before an unknown one, then A's and B's canonical order), each
+ * taken when neither account is taken yet. Candidates found in several
+ * blocks or shards count once.
  */
 export function assignNames(candidates: readonly Candidate[]): MatchPair[] {
   const orderA = Int32Array.from(candidates, (candidate) => candidate.a.order!);
   const orderB = Int32Array.from(candidates, (candidate) => candidate.b.order!);
   const score = Float64Array.from(candidates, (candidate) => candidate.score);
-  return Array.from(assign(orderA, orderB, score, candidates.length), (k) => {
+  const sameCountry = Uint8Array.from(candidates, ({ a, b }) => (a.country !== undefined && a.country === b.country ? 1 : 0));
+  return Array.from(assign(orderA, orderB, score, sameCountry, candidates.length), (k) => {
     const { a, b } = candidates[k]!;
     return { a: a.refs, b: b.refs, method: 'name', score: score[k]!, keys: { nameA: a.nameKey, nameB: b.nameKey }, cell: [POPULATIONS[a.rank]!, POPULATIONS[b.rank]!] };
   });
@@ -443,7 +445,7 @@ function finishInline({ a, b, ia, ib, pairs }: InlineMatch, candidates: Candidat
   if (candidates) {
     const ga: Groups = { table: a, ...ia };
     const gb: Groups = { table: b, ...ib };
-    for (const k of assign(candidates.a, candidates.b, candidates.score, candidates.count)) {
+    for (const k of assign(candidates.a, candidates.b, candidates.score, candidates.sameCountry, candidates.count)) {
       const gA = ia.group[candidates.a[k]!]!;
       const gB = ib.group[candidates.b[k]!]!;
       const repA = ia.rep[gA]!;

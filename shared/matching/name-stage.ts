@@ -413,6 +413,8 @@ export interface CandidateColumns {
   a: Int32Array;
   b: Int32Array;
   score: Float64Array;
+  /** 1 when both accounts have a country and it is the same (a tie-break of the assignment). */
+  sameCountry: Uint8Array;
   count: number;
 }
 
@@ -424,7 +426,7 @@ export interface CandidateColumns {
  * make the threshold unreachable.
  */
 export class BlockComparer {
-  readonly candidates: CandidateColumns = { a: new Int32Array(1024), b: new Int32Array(1024), score: new Float64Array(1024), count: 0 };
+  readonly candidates: CandidateColumns = { a: new Int32Array(1024), b: new Int32Array(1024), score: new Float64Array(1024), sameCountry: new Uint8Array(1024), count: 0 };
   private readonly a: LeftoverColumns;
   private readonly b: LeftoverColumns;
   private readonly rankA: Int32Array;
@@ -498,9 +500,13 @@ export class BlockComparer {
       const scores = new Float64Array(out.count * 2);
       scores.set(out.score);
       out.score = scores;
+      const same = new Uint8Array(out.count * 2);
+      same.set(out.sameCountry);
+      out.sameCountry = same;
     }
     out.a[out.count] = i;
     out.b[out.count] = j;
+    out.sameCountry[out.count] = ca >= 0 && ca === cb ? 1 : 0;
     out.score[out.count++] = score;
   }
 }
@@ -554,8 +560,12 @@ export function compareClaimed(job: CompareJob, maxChunks = Infinity): ClaimedCa
     chunks.push(chunk);
     ends.push(comparer.candidates.count);
   }
-  const { a, b, score, count: found } = comparer.candidates;
-  return { candidates: { a: a.slice(0, found), b: b.slice(0, found), score: score.slice(0, found), count: found }, chunks: Int32Array.from(chunks), ends: Int32Array.from(ends) };
+  const { a, b, score, sameCountry, count: found } = comparer.candidates;
+  return {
+    candidates: { a: a.slice(0, found), b: b.slice(0, found), score: score.slice(0, found), sameCountry: sameCountry.slice(0, found), count: found },
+    chunks: Int32Array.from(chunks),
+    ends: Int32Array.from(ends),
+  };
 }
 
 /** The candidates of every thread in chunk order: the same, in the same order, as one thread comparing all blocks. */
@@ -564,36 +574,38 @@ export function mergeClaimed(parts: readonly ClaimedCandidates[]): CandidateColu
   for (const part of parts) part.chunks.forEach((chunk, k) => runs.push({ part, chunk, from: k === 0 ? 0 : part.ends[k - 1]!, to: part.ends[k]! }));
   runs.sort((x, y) => x.chunk - y.chunk);
   const count = parts.reduce((sum, part) => sum + part.candidates.count, 0);
-  const out: CandidateColumns = { a: new Int32Array(count), b: new Int32Array(count), score: new Float64Array(count), count };
+  const out: CandidateColumns = { a: new Int32Array(count), b: new Int32Array(count), score: new Float64Array(count), sameCountry: new Uint8Array(count), count };
   let at = 0;
   for (const { part, from, to } of runs) {
     out.a.set(part.candidates.a.subarray(from, to), at);
     out.b.set(part.candidates.b.subarray(from, to), at);
     out.score.set(part.candidates.score.subarray(from, to), at);
+    out.sameCountry.set(part.candidates.sameCountry.subarray(from, to), at);
     at += to - from;
   }
   return out;
 }
 
 /**
- * One partner per account: candidates best first (score, then A's and B's
- * canonical order), each taken when neither account is taken yet; a
- * candidate found in several blocks counts once. Returns the indices of the
- * candidates taken, in that order.
+ * One partner per account: candidates best first — by score, then those
+ * whose accounts have the same country before those where a country is
+ * unknown, then A's and B's canonical order — each taken when neither
+ * account is taken yet; a candidate found in several blocks counts once.
+ * Returns the indices of the candidates taken, in that order.
  */
-export function assign(orderA: Int32Array, orderB: Int32Array, score: Float64Array, count: number): Int32Array {
+export function assign(orderA: Int32Array, orderB: Int32Array, score: Float64Array, sameCountry: Uint8Array, count: number): Int32Array {
   let maxA = 0;
   let maxB = 0;
   for (let k = 0; k < count; k++) {
     if (orderA[k]! > maxA) maxA = orderA[k]!;
     if (orderB[k]! > maxB) maxB = orderB[k]!;
   }
-  // Primary key: the score's four decimals, best first, then A's order when both fit.
-  const withA = 14 + indexBits(maxA + 1) + indexBits(count) <= 53;
+  // Primary key: the score's four decimals, best first, and the same country first, then A's order when all fit.
+  const withA = 15 + indexBits(maxA + 1) + indexBits(count) <= 53;
   const scaleA = 2 ** indexBits(maxA + 1);
   const primary = new Float64Array(count);
   for (let k = 0; k < count; k++) {
-    const rank = 10_000 - Math.round(score[k]! * 10_000);
+    const rank = (10_000 - Math.round(score[k]! * 10_000)) * 2 + (sameCountry[k] ? 0 : 1);
     primary[k] = withA ? rank * scaleA + orderA[k]! : rank;
   }
   const sorted = sortIndices(primary, (x, y) => orderA[x]! - orderA[y]! || orderB[x]! - orderB[y]!);

@@ -100,7 +100,7 @@ function serveCompare(port: MessagePort, job: CompareJob): void {
   try {
     const claimed = compareClaimed(job);
     const { candidates } = claimed;
-    port.postMessage({ type: 'done', claimed } satisfies FromComparer, transferable([candidates.a, candidates.b, candidates.score, claimed.chunks, claimed.ends]));
+    port.postMessage({ type: 'done', claimed } satisfies FromComparer, transferable([candidates.a, candidates.b, candidates.score, candidates.sameCountry, claimed.chunks, claimed.ends]));
   } catch (error) {
     port.postMessage(failed(error) satisfies FromComparer);
   }

@@ -75,7 +75,7 @@ describe('matchAccountsSharing', () => {
 
 describe('mergeClaimed', () => {
   const claimed = (chunks: number[], ends: number[], a: number[]): ClaimedCandidates => ({
-    candidates: { a: Int32Array.from(a), b: Int32Array.from(a, (x) => x + 100), score: Float64Array.from(a, (x) => x / 10), count: a.length },
+    candidates: { a: Int32Array.from(a), b: Int32Array.from(a, (x) => x + 100), score: Float64Array.from(a, (x) => x / 10), sameCountry: Uint8Array.from(a, (x) => x % 2), count: a.length },
     chunks: Int32Array.from(chunks),
     ends: Int32Array.from(ends),
   });
@@ -87,5 +87,6 @@ describe('mergeClaimed', () => {
     expect(Array.from(merged.a)).toEqual([1, 2, 3, 4, 5]);
     expect(Array.from(merged.b)).toEqual([101, 102, 103, 104, 105]);
     expect(Array.from(merged.score)).toEqual([0.1, 0.2, 0.3, 0.4, 0.5]);
+    expect(Array.from(merged.sameCountry)).toEqual([1, 0, 1, 0, 1]);
   });
 });

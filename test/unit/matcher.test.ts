@@ -170,6 +170,16 @@ describe('fuzzy matching', () => {
     expect(pairs.map((pair) => [pair.a, pair.b, pair.score])).toEqual([[['a1'], ['b1'], 1]]);
   });
 
+  it('between equal scores, takes the account of the same country before one whose country is unknown', () => {
+    // Two companies of one name on A's side, told apart by their websites; B's account is in Norway.
+    const a = [account('a1', 'nordvik logistics', 'customer', 'nordvik-group.com'), account('a2', 'nordvik logistics', 'prospect', 'nordvik-logistikk.com', 'NO')];
+    const b = [account('b1', 'nordvik logistics', 'customer', undefined, 'NO')];
+    for (const shards of [1, 16]) expect(match(a, b, {}, shards).pairs.map((pair) => [pair.a, pair.b, pair.score])).toEqual([[['a2'], ['b1'], 1]]);
+    // Without a country on B's side neither is preferred: canonical order decides (the domain's id).
+    const unknown = [account('b1', 'nordvik logistics', 'customer')];
+    for (const shards of [1, 16]) expect(match(a, unknown, {}, shards).pairs.map((pair) => pair.a)).toEqual([['a1']]);
+  });
+
   it('blocks by the longest word and by the first and last four letters', () => {
     expect(blockKeys('acme global systems')).toEqual(['t:systems', '^acme', '$tems']);
     expect(blockKeys('miller and jensen')).toEqual(blockKeys('jensen and miller').slice(0, 1).concat(blockKeys('miller and jensen').slice(1)));
