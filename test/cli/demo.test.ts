@@ -57,15 +57,35 @@ function outputOf(stdout: string, command: RegExp): string {
   return (end < 0 ? rest : rest.slice(0, end)).trim();
 }
 
+/** Ids and times differ from run to run: the same text otherwise. */
+function normalised(text: string): string[] {
+  return text
+    .replace(/\b([a-z]{3})_[0-9a-z]{20}\b/g, '$1_…')
+    .replace(/\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}\.\d{3}Z| \d{2}:\d{2} UTC)/g, '<time>')
+    .replace(/\b(sha256:)[0-9a-f]{64}\b/g, '$1…')
+    .replace(/booked \d{4}-\d{2}\b/g, 'booked <month>')
+    .split(/\r?\n/)
+    .map((line) => line.trimEnd());
+}
+
+/** The transcript excerpt the README shows, line for line in what the demo printed ("(…)" marks a cut). */
+async function readmeExcerpt(): Promise<string[][]> {
+  const readme = await readFile(join(PROJECT_ROOT, 'README.md'), 'utf8');
+  const demo = readme.slice(readme.indexOf('## Demo'));
+  const excerpt = /```text\n([\s\S]*?)\n```/.exec(demo)?.[1] ?? '';
+  return excerpt.split('\n(…)\n').map(normalised);
+}
+
 describe('npm run demo', () => {
   it('runs a whole engagement on a fresh embedded stack and exits 0', { timeout: 300_000 }, async () => {
-    const { code, stdout, stderr } = await runDemo(['--embedded', '--rows', '200']);
+    // The defaults (seed 7, 300 rows), as the README shows them.
+    const { code, stdout, stderr } = await runDemo(['--embedded']);
     expect(code, `${stdout}\n${stderr}`).toBe(0);
     expect(stdout).toContain('Starting the embedded stack');
     expect(stdout).toMatch(/\$ accord signup --name "Northwind Analytics"/);
     // Terms read in words before approval, bad rows reported by line, matching done, audit verified.
     expect(stdout).toMatch(/Approve terms version 1 \(sha256:[0-9a-f]{12}…\) for Fabrikam Cloud\? \[y\/N\] y/);
-    expect(stdout).toMatch(/Server report for ctb_[0-9a-z]{20}: fabrikam-accounts\.csv: 200 rows read/);
+    expect(stdout).toMatch(/Server report for ctb_[0-9a-z]{20}: fabrikam-accounts\.csv: 300 rows read/);
     const pairs = Number(/Accord matched: (\d+) pairs/.exec(stdout)?.[1] ?? 0);
     expect(pairs).toBeGreaterThan(20);
     // Both approve the results; each side's released 9-box is the other's transposed.
@@ -108,6 +128,10 @@ describe('npm run demo', () => {
     expect(outputOf(stdout, /ledger \S+ --profile fabrikam/)).toContain(`your partner owes you ${owed}`);
     expect(stdout).toMatch(/Verified: \d+ events chain from the genesis hash/);
     expect(stdout.trimEnd().endsWith('Demo complete.')).toBe(true);
+    const printed = normalised(stdout).join('\n');
+    const parts = await readmeExcerpt();
+    expect(parts.length).toBeGreaterThan(1);
+    for (const part of parts) expect(printed).toContain(part.join('\n'));
     expect(stderr).not.toMatch(/^accord: /m);
   });
 });
