@@ -303,6 +303,8 @@ describe('releasing results', () => {
     expect(await objectExists(resultsObjectKeys({ agreementId: agreement.id, id: runId }).pairs)).toBe(false);
     expect(await notificationTypes(acme.id)).toContain('results.withheld');
     expect(await notificationTypes(acme.id)).not.toContain('results.released');
+    // One-off terms: the agreement ends with its run.
+    expect(await executionStatus(`${agreement.id}-run-2`)).toBeUndefined();
   });
 
   it('reminds approvers and withholds the results when the approval deadline passes', async () => {
@@ -361,6 +363,46 @@ describe('releasing results', () => {
     // Initech was flagged: not matched again, in no cell.
     expect(second.body.nineBox.customer.customer).toBe(1);
     expect((await read(agreement.id, acme)).status).toBe('released');
+  });
+
+  it('goes on to the next run of recurring terms when a run is withheld or lapses, until a party withdraws', async () => {
+    const [acme, globex] = [await company('Acme'), await company('Globex')];
+    const agreement = await agree(acme, globex, { ...TERMS, schedule: { recurrenceEveryDays: 30, contributionDeadlineDays: 14, reminderDays: [] } });
+    const firstRun = agreement.currentRunId ?? '';
+    const openedAt = Date.parse((await agreementStore().getRun(agreement.id, firstRun))?.openedAt ?? '');
+    const nextRun = (after: string) =>
+      eventually(`the run after ${after}`, async () => {
+        const current = await read(agreement.id, acme);
+        return current.currentRunId !== after && current.status === 'awaiting_contributions' ? (current.currentRunId ?? '') : undefined;
+      });
+
+    // Run 1 is declined: withheld, nothing released; the agreement waits for its next run.
+    await matchRun(agreement.id, firstRun, acme, globex, { acme: ACME, globex: GLOBEX });
+    expect((await api.call('POST', `${resultsPath(agreement)}/decline`, { key: globex.approver, body: { reason: 'duplicates' } })).status).toBe(200);
+    expect(await eventually('run 2’s execution to wait', async () => ((await executionStatus(`${agreement.id}-run-2`)) === 'RUNNING' ? true : undefined))).toBe(true);
+    expect((await read(agreement.id, acme)).status).toBe('withheld');
+    await advance(openedAt + 30 * DAY + 1_000);
+    const secondRun = await nextRun(firstRun);
+    expect((await agreementStore().getRun(agreement.id, secondRun))?.sequence).toBe(2);
+    expect((await api.call('GET', resultsPath(agreement, firstRun), { key: acme.viewer })).body).toMatchObject({ error: { code: 'results_withheld' } });
+
+    // Run 2: nobody contributes; approvers hear of it two days before the deadline, it lapses at the deadline, and run 3 opens on its date all the same.
+    await advance(openedAt + (30 + 13) * DAY);
+    await eventually('the escalation', async () => ((await notificationTypes(acme.id)).includes('contribution.deadline_near') ? true : undefined));
+    await advance(openedAt + (30 + 15) * DAY);
+    await eventually('run 2 to lapse', async () => ((await read(agreement.id, acme)).status === 'lapsed' ? true : undefined));
+    expect(await notificationTypes(acme.id)).toContain('run.lapsed');
+    await advance(openedAt + 61 * DAY);
+    const thirdRun = await nextRun(secondRun);
+    expect((await agreementStore().getRun(agreement.id, thirdRun))?.sequence).toBe(3);
+    expect((await notificationTypes(globex.id)).filter((type) => type === 'run.opened')).toHaveLength(3);
+
+    // Withdrawn: no run follows.
+    expect((await api.call('POST', `/v1/agreements/${agreement.id}/withdraw`, { key: acme.admin, body: { reason: 'no budget' } })).status).toBe(200);
+    expect(await eventually('run 3 to be stopped', async () => ((await executionStatus(`${agreement.id}-run-3`)) === 'ABORTED' ? true : undefined))).toBe(true);
+    await advance(openedAt + 120 * DAY + 1_000);
+    expect(await read(agreement.id, acme)).toMatchObject({ status: 'withdrawn', currentRunId: thirdRun });
+    expect(await executionStatus(`${agreement.id}-run-4`)).toBeUndefined();
   });
 
   it('deletes every run’s results when a party withdraws', async () => {
