@@ -405,6 +405,41 @@ describe('releasing results', () => {
     expect(await executionStatus(`${agreement.id}-run-4`)).toBeUndefined();
   });
 
+  it('attributes a referral won inside the window as time passes, and nothing to one won after it', async () => {
+    const [acme, globex] = [await company('Acme'), await company('Globex')];
+    const incentives = { currency: 'EUR', referralFeeBps: 1000, attributionWindowDays: 180 };
+    const agreement = await agree(acme, globex, { ...TERMS, incentives, retention: { resultsKeptDays: 365 } });
+    const runId = agreement.currentRunId ?? '';
+    const resultHash = await matchRun(agreement.id, runId, acme, globex, { acme: ACME, globex: GLOBEX });
+    for (const party of [acme, globex]) await api.call('POST', `${resultsPath(agreement)}/approvals`, { key: party.approver, body: { resultHash } });
+    const matchId = (await api.call<ResultsView>('GET', resultsPath(agreement), { key: acme.viewer })).body.matches[0]?.matchId;
+    const referrals = `/v1/agreements/${agreement.id}/referrals`;
+    type Referral = { id: string; stage: string; attribution?: { outcome: string; totalMinor?: number } };
+    // Introduced today, both ways round: Acme introduces Globex, and Globex Acme. The side introduced accepts and opens a deal.
+    const introduce = async (introducer: Company, introduced: Company) => {
+      const body = { runId, matchId, introducer: introducer === acme ? 'proposer' : 'counterparty' };
+      const registered = await api.call<Referral>('POST', referrals, { key: introducer.admin, body });
+      expect(registered.status).toBe(201);
+      expect((await api.call('POST', `${referrals}/${registered.body.id}/accept`, { key: introduced.admin })).status).toBe(200);
+      expect((await api.call('POST', `${referrals}/${registered.body.id}/opportunity`, { key: introduced.admin, body: { amountMinor: 5_000_000, currency: 'EUR' } })).status).toBe(200);
+      return registered.body.id;
+    };
+    const introducedAt = workflows.service.now();
+    const toGlobex = await introduce(acme, globex);
+    const toAcme = await introduce(globex, acme);
+    const win = async (id: string, who: Company) =>
+      (await api.call<Referral>('POST', `${referrals}/${id}/won`, { key: who.admin, body: { amountMinor: 4_812_345, currency: 'EUR', closedAt: virtualNow().toISOString() } })).body;
+
+    // 100 days on, Globex wins its deal: 10% of EUR 48,123.45, rounded half to even, is owed to Acme.
+    await advance(introducedAt + 100 * DAY);
+    expect(await win(toGlobex, globex)).toMatchObject({ stage: 'won', attribution: { outcome: 'attributed', totalMinor: 481_234 } });
+    // 200 days on, Acme wins its deal: the 180-day window has ended, nothing is owed.
+    await advance(introducedAt + 200 * DAY);
+    expect(await win(toAcme, acme)).toMatchObject({ stage: 'won', attribution: { outcome: 'outside_window' } });
+    const ledger = await api.call<{ entries: { referralId: string; amountMinor: number; payerId: string; payeeId: string }[] }>('GET', `/v1/agreements/${agreement.id}/ledger`, { key: acme.viewer });
+    expect(ledger.body.entries.map((entry) => [entry.referralId, entry.amountMinor, entry.payerId, entry.payeeId])).toEqual([[toGlobex, 481_234, globex.id, acme.id]]);
+  });
+
   it('deletes every run’s results when a party withdraws', async () => {
     const [acme, globex] = [await company('Acme'), await company('Globex')];
     const agreement = await agree(acme, globex, { ...TERMS, schedule: { recurrenceEveryDays: 30 } });
