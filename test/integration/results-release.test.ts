@@ -254,6 +254,12 @@ describe('releasing results', () => {
     }
     expect(acmeView.text).toContain('Initech Inc.');
     expect(globexView.text).toContain('"country":"US"');
+    // And by construction: accounts only in cells at level accounts; a hidden cell has not even its count.
+    for (const view of [acmeView.body, globexView.body]) {
+      const levelOf = (cell: { mine: string; theirs: string }) => view.cells.find((c) => c.mine === cell.mine && c.theirs === cell.theirs)?.level;
+      expect(view.matches.map((match) => levelOf(match.cell))).toEqual(view.matches.map(() => 'accounts'));
+      for (const cell of view.cells.filter((c) => c.level === 'hidden')) expect([cell.count, view.nineBox[cell.mine][cell.theirs]]).toEqual([null, null]);
+    }
 
     // Flags: anyone but a viewer, on a match of their view; both sides see it.
     const matchId = acmeView.body.matches[0]?.matchId ?? '';
