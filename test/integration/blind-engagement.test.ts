@@ -8,7 +8,7 @@ import { ENV } from '../../infra/definitions.ts';
 import { blindContributionFile } from '../../shared/blind/contribution.ts';
 import { type BlindKeyPair, generateBlindKeyPair } from '../../shared/blind/keys.ts';
 import { deriveRunSecret } from '../../shared/blind/secret.ts';
-import { blindView, ownRowsOfView } from '../../shared/blind/view.ts';
+import { type BlindResultsPreview, type BlindResultsView, blindSeenOfMe, blindView, ownRowsOfView } from '../../shared/blind/view.ts';
 import { type AccountRow, validateContribution } from '../../shared/contributions/validate.ts';
 import { AccountTable, matchAccounts, type MatchPair, nineBox } from '../../shared/matching/matcher.ts';
 import { normaliseRow } from '../../shared/matching/pipeline.ts';
@@ -299,6 +299,35 @@ describe('a blind engagement', () => {
     expect(counterpartyRowsBack.opportunity.customer.unknown).toBeUndefined();
     expect(JSON.stringify(proposerView)).not.toContain([...theirs.records.keys()][0]);
     expect([...mine.records.keys()].some((record) => JSON.stringify(counterpartyView).includes(record))).toBe(false);
+
+    // The results routes serve the blind views: before release the preview, then each side's released view and CSV.
+    const resultsPath = `/v1/agreements/${agreementId}/runs/${runId}/results`;
+    const preview = await api.call<BlindResultsPreview>('GET', `${resultsPath}/preview`, { key: acme.admin });
+    expect(preview.status, preview.text).toBe(200);
+    expect(preview.body.youWillSee).toMatchObject({ mode: 'blind', side: 'proposer', status: 'awaiting_approval', cells: proposerView.cells });
+    expect(preview.body.resultHash).toBe((await agreementStore().getRun(agreementId, runId))?.summary?.resultHash);
+    expect(preview.body.theyWillSee).toEqual(blindSeenOfMe(terms, 'proposer', pairs));
+    expect(preview.text).not.toContain([...theirs.records.keys()][0]);
+    expect((await api.call<{ error: { code: string } }>('GET', resultsPath, { key: acme.viewer })).body.error.code).toBe('results_not_released');
+    for (const party of [acme, globex]) {
+      const approved = await api.call<{ status: string }>('POST', `${resultsPath}/approvals`, { key: party.admin, body: { resultHash: preview.body.resultHash } });
+      expect(approved.status, approved.text).toBe(200);
+    }
+    const released = await api.call<BlindResultsView>('GET', resultsPath, { key: globex.viewer });
+    expect(released.status, released.text).toBe(200);
+    expect(released.body).toMatchObject({ mode: 'blind', side: 'counterparty', status: 'released', cells: counterpartyView.cells });
+    expect(released.body.releasedAt).not.toBeNull();
+    const csv = await api.call('GET', `${resultsPath}?format=csv`, { key: acme.viewer });
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(csv.text.split('\r\n')[0]).toBe('my_population,their_population,level,count,my_records');
+    expect(csv.text).toContain(`customer,prospect,accounts,1,${proposerView.cells.customer.prospect.records?.[0]?.join(' ')}`);
+    expect([...theirs.records.keys()].some((record) => csv.text.includes(record))).toBe(false);
+    // There is no match to flag or refer: each side sees only its own records.
+    const matchId = 'mch_00000000000000000000';
+    const flagged = await api.call<{ error: { code: string } }>('POST', `${resultsPath}/flags`, { key: acme.contributor, body: { matchId, reason: 'wrong' } });
+    expect([flagged.status, flagged.body.error.code]).toEqual([409, 'blind_results']);
+    const referred = await api.call<{ error: { code: string } }>('POST', `/v1/agreements/${agreementId}/referrals`, { key: acme.contributor, body: { runId, matchId, introducer: 'proposer' } });
+    expect([referred.status, referred.body.error.code]).toEqual([409, 'blind_results']);
 
     // The proof: nothing stored for the agreement or its parties holds a name or a domain of either list.
     const forbidden = await secretsOfTheLists();
