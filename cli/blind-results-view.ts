@@ -1,6 +1,7 @@
 import { type BlindResultsPreview, type BlindResultsView, type BlindView, cellList, ownRowsOfView } from '../shared/blind/view.ts';
 import type { AccountRow } from '../shared/contributions/validate.ts';
 import { toCsv } from '../shared/csv.ts';
+import { POPULATIONS } from '../shared/terms.ts';
 import { indent, plural } from './format.ts';
 import { headLines, type NineBox, ownRowText, PLURAL, previewHeadLines } from './results-view.ts';
 
@@ -48,11 +49,14 @@ export function blindResultsLines(view: BlindResultsView, records: Records, limi
 
 /** Before approval: what you will see, and per cell what your partner will see (its levels and counts). */
 export function blindPreviewLines(preview: BlindResultsPreview, records: Records, limit = Infinity): string[] {
-  const theirs = cellList(preview.theyWillSee.cells).map((cell) => {
-    const what = cell.level === 'hidden' ? 'nothing' : cell.level === 'count' ? `the count (${cell.count ?? 0})` : `which of its own accounts (${plural(cell.count ?? 0, 'match', 'matches')})`;
-    // Its cell [its population][yours] is your [yours][its].
-    return `your ${PLURAL[cell.theirs]} × their ${PLURAL[cell.mine]}: they see ${what}`;
-  });
+  // Their cell [their population][yours] is your [yours][theirs].
+  const theirs = POPULATIONS.flatMap((mine) =>
+    POPULATIONS.map((other) => {
+      const cell = preview.theyWillSee.cells[other][mine];
+      const what = cell.level === 'hidden' ? 'nothing' : cell.level === 'count' ? `the count (${cell.count ?? 0})` : `which of their own accounts (${plural(cell.count ?? 0, 'match', 'matches')})`;
+      return `your ${PLURAL[mine]} × their ${PLURAL[other]}: they see ${what}`;
+    }),
+  );
   return [
     ...previewHeadLines(preview, box(preview.youWillSee)),
     ...indent(blindCellLines(preview.youWillSee, records, limit)),

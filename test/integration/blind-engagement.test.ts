@@ -1,20 +1,20 @@
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { dynamodb, s3 } from '../../functions/lib/clients.ts';
+import { s3 } from '../../functions/lib/clients.ts';
 import { agreementStore } from '../../functions/lib/stores.ts';
 import { ENV } from '../../infra/definitions.ts';
 import { blindContributionFile } from '../../shared/blind/contribution.ts';
 import { type BlindKeyPair, generateBlindKeyPair } from '../../shared/blind/keys.ts';
 import { deriveRunSecret } from '../../shared/blind/secret.ts';
 import { type BlindResultsPreview, type BlindResultsView, blindSeenOfMe, blindView, ownRowsOfView } from '../../shared/blind/view.ts';
-import { type AccountRow, validateContribution } from '../../shared/contributions/validate.ts';
+import type { AccountRow } from '../../shared/contributions/validate.ts';
 import { AccountTable, matchAccounts, type MatchPair, nineBox } from '../../shared/matching/matcher.ts';
 import { normaliseRow } from '../../shared/matching/pipeline.ts';
 import { resultsObjectKeys } from '../../shared/results-objects.ts';
 import { parseTerms, type Side, type TermsInput } from '../../shared/terms.ts';
 import { uniqueSignUp, useTestApi } from '../support/api-client.ts';
+import { COUNTERPARTY_CSV, leaks, namesAndDomainsOf, PROPOSER_CSV, rowsOf, storedItemsOf, storedObjectsOf } from '../support/blind-proof.ts';
 
 /**
  * A blind engagement on the embedded stack, driven through the HTTP API as
@@ -115,90 +115,11 @@ async function contributeBlind(who: Company, side: Side, privateKeyPem: string, 
   return { contribution, records: blinded.records, csv: blinded.csv };
 }
 
-// ---------------------------------------------------------------------------
-// The two lists: invented companies, so that any trace of them is unmistakable
-
-const HEADER = 'Account ID,Account Name,Website,Type,Country';
-const PROPOSER_CSV = [
-  HEADER,
-  'p-01,Quillfeather Analytics Inc,https://www.quillfeather-analytics.com,Customer,US',
-  'p-02,Brambleworth Logistics GmbH,brambleworth.de,Customer,DE',
-  'p-03,Zephyrine Biotech,zephyrine-bio.com,Prospect,',
-  'p-04,Marrowvale Foods Ltd,,Opportunity,GB',
-  'p-05,Thistlecombe Robotics,thistlecombe.io,Prospect,US',
-  'p-06,Cobblewick Dental,cobblewick-dental.com,Customer,',
-  'p-07,Quillfeather Analytics,quillfeather-analytics.com,Prospect,US',
-  'p-08,Larkspurine Capital,larkspurine.com,Opportunity,',
-  'p-09,Fennimore Shipping S.A.,,Prospect,FR',
-  'p-10,Glimmerdale Systems,glimmerdale-systems.com,Customer,',
-  '',
-].join('\n');
-const COUNTERPARTY_CSV = [
-  HEADER,
-  'c-01,QUILLFEATHER ANALYTICS,quillfeather-analytics.com,Prospect,',
-  'c-02,Brambleworth Logistics,https://brambleworth.com/en,Opportunity,',
-  'c-03,Zephyrine Biotech AG,zephyrine-biotech.ch,Customer,CH',
-  'c-04,Marrowvale Foods,,Customer,',
-  'c-05,Thistlecombe Robotics,,Customer,DE',
-  'c-06,Cobblewick Dental,,Opportunity,',
-  'c-07,Wrenholt Mining,wrenholt-mining.com,Customer,',
-  'c-08,Fennimore Shipping,,Opportunity,',
-  'c-09,Larkspurine Capital,www.larkspurine.com,Customer,',
-  '',
-].join('\n');
-
-async function rowsOf(csv: string): Promise<AccountRow[]> {
-  const rows: AccountRow[] = [];
-  const report = await validateContribution(Readable.from([Buffer.from(csv)]), {}, (row) => rows.push(row));
-  expect(report.verdict).toBe('accepted');
-  return rows;
-}
-
-/** Every name and domain of both lists, as written and as normalised: none of them may be stored. */
-async function secretsOfTheLists(): Promise<string[]> {
-  const out = new Set<string>();
-  for (const row of [...(await rowsOf(PROPOSER_CSV)), ...(await rowsOf(COUNTERPARTY_CSV))]) {
-    const account = normaliseRow(row);
-    for (const value of [row.name, row.website, account.domainKey, account.nameKey]) if (value) out.add(value);
-    // The distinctive first word of each name, in any case.
-    out.add(account.nameKey.split(' ')[0]!);
-  }
-  return [...out].filter((value) => value.length >= 6);
-}
-
 const BLIND_TERMS: TermsInput = {
   matching: { mode: 'blind', fuzzyThreshold: 1, blindCountry: true },
   // Keep the uploads, so that the proof inspects them too.
   retention: { deleteUploadsAfterMatching: false },
 };
-
-async function storedItemsOf(ids: readonly string[]): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamodb.send(new ScanCommand({ TableName: process.env[ENV.tableName], ExclusiveStartKey }));
-    for (const item of page.Items ?? []) {
-      const text = JSON.stringify(item);
-      if (ids.some((id) => text.includes(id))) items.push(item);
-    }
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  return items;
-}
-
-async function storedObjectsUnder(bucket: string, prefix: string): Promise<{ key: string; text: string }[]> {
-  const out: { key: string; text: string }[] = [];
-  let ContinuationToken: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken }));
-    for (const object of page.Contents ?? []) {
-      const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }));
-      out.push({ key: object.Key ?? '', text: (await body.Body?.transformToString()) ?? '' });
-    }
-    ContinuationToken = page.NextContinuationToken;
-  } while (ContinuationToken);
-  return out;
-}
 
 describe('a blind engagement', () => {
   it('matches tokens only, gives each side its own records back, and stores no name or domain of either list', async () => {
@@ -330,13 +251,10 @@ describe('a blind engagement', () => {
     expect([referred.status, referred.body.error.code]).toEqual([409, 'blind_results']);
 
     // The proof: nothing stored for the agreement or its parties holds a name or a domain of either list.
-    const forbidden = await secretsOfTheLists();
+    const forbidden = await namesAndDomainsOf([PROPOSER_CSV, COUNTERPARTY_CSV]);
     expect(forbidden).toEqual(expect.arrayContaining(['quillfeather-analytics.com', 'Brambleworth Logistics GmbH', 'zephyrine biotech']));
     const items = await storedItemsOf([agreementId, acme.id, globex.id]);
-    const objects = [
-      ...(await storedObjectsUnder(process.env[ENV.uploadsBucket] ?? '', `contributions/${agreementId}/`)),
-      ...(await storedObjectsUnder(process.env[ENV.resultsBucket] ?? '', `results/${agreementId}/`)),
-    ];
+    const objects = await storedObjectsOf(agreementId);
     expect(items.map((item) => item.entity)).toEqual(expect.arrayContaining(['agreement', 'run', 'contribution', 'audit-event', 'run-blind-keys', 'blind-key']));
     const resultsKeys = resultsObjectKeys({ agreementId, id: runId });
     expect(objects.map((object) => object.key)).toEqual(
@@ -351,9 +269,7 @@ describe('a blind engagement', () => {
     // No row of either list is kept for display: the accounts objects of a blind run are empty.
     expect(objects.filter((object) => Object.values(resultsKeys.accounts).includes(object.key)).map((object) => object.text)).toEqual(['', '']);
     expect(objects.some((object) => object.key === mistakeKey)).toBe(false);
-    const texts = [...items.map((item) => ({ where: `${String(item.pk)} ${String(item.sk)}`, text: JSON.stringify(item) })), ...objects.map((object) => ({ where: object.key, text: object.text }))];
-    const leaks = texts.flatMap(({ where, text }) => forbidden.filter((value) => text.toLowerCase().includes(value.toLowerCase())).map((value) => `${where}: ${value}`));
-    expect(leaks).toEqual([]);
+    expect(leaks(items, objects, forbidden)).toEqual([]);
 
     // The same rows in another agreement between the same partners give other tokens.
     const second = await agree(acme, globex, BLIND_TERMS);
