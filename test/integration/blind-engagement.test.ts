@@ -13,12 +13,12 @@ import { AccountTable, matchAccounts, type MatchPair, nineBox } from '../../shar
 import { normaliseRow } from '../../shared/matching/pipeline.ts';
 import { resultsObjectKeys } from '../../shared/results-objects.ts';
 import { parseTerms, type Side, type TermsInput } from '../../shared/terms.ts';
-import { uniqueSignUp, useTestApi } from '../support/api-client.ts';
+import { uniqueSignUp, until, useTestApi } from '../support/api-client.ts';
 import { COUNTERPARTY_CSV, leaks, namesAndDomainsOf, PROPOSER_CSV, rowsOf, storedItemsOf, storedObjectsOf } from '../support/blind-proof.ts';
 
 /**
  * A blind engagement on the embedded stack, driven through the HTTP API as
- * the CLI drives it: each partner registers an X25519 public key, derives the
+ * the CLI drives it (test/cli/blind-engagement.test.ts drives one through the CLI itself): each partner registers an X25519 public key, derives the
  * run's secret from its private key and the other's public key, blinds its
  * list locally and uploads tokens only; the workflow matches the tokens; each
  * side's view maps back to its own rows on its own side. Then the proof: no
@@ -62,16 +62,6 @@ async function company(name: string): Promise<Company> {
   return { id: signUp.body.partner.id, admin: signUp.body.apiKey, contributor: await key('contributor'), viewer: await key('viewer') };
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 async function registerKey(who: Company, pair: BlindKeyPair): Promise<number> {
   return (await api.call('PUT', '/v1/partners/me/blind-key', { key: who.contributor, body: { publicKey: pair.publicKey } })).status;
 }
@@ -82,10 +72,14 @@ async function agree(proposer: Company, counterparty: Company, terms: TermsInput
   for (const party of [proposer, counterparty]) {
     expect((await api.call('POST', `/v1/agreements/${proposed.body.id}/approvals`, { key: party.admin, body: { termsHash: proposed.body.terms.hash } })).status).toBe(200);
   }
-  const agreement = await until('the run to open', async () => {
-    const current = (await api.call<Agreement>('GET', `/v1/agreements/${proposed.body.id}`, { key: proposer.viewer })).body;
-    return current.currentRunId ? current : undefined;
-  });
+  const agreement = await until(
+    'the run to open',
+    async () => {
+      const current = (await api.call<Agreement>('GET', `/v1/agreements/${proposed.body.id}`, { key: proposer.viewer })).body;
+      return current.currentRunId ? current : undefined;
+    },
+    60_000,
+  );
   return { agreementId: agreement.id, runId: agreement.currentRunId ?? '' };
 }
 
@@ -100,7 +94,7 @@ async function upload(who: Company, agreementId: string, runId: string, body: Re
     const listed = await api.call<{ contributions: Contribution[] }>('GET', `/v1/agreements/${agreementId}/runs/${runId}/contributions`, { key: who.viewer });
     const found = listed.body.contributions.find((c) => c.id === slot.body.contribution.id);
     return found && (found.status === 'accepted' || found.status === 'rejected') ? found : undefined;
-  });
+  }, 60_000);
 }
 
 /** What the CLI does for `accord contribute --blind`: keys of the run, the secret, the tokens of the local file, the upload. */
@@ -190,7 +184,7 @@ describe('a blind engagement', () => {
     const matched = await until('the blind run to be matched', async () => {
       const current = (await api.call<Agreement>('GET', `/v1/agreements/${agreementId}`, { key: acme.viewer })).body;
       return current.status === 'awaiting_release' ? current : undefined;
-    });
+    }, 60_000);
     expect(matched.status).toBe('awaiting_release');
 
     // The 9-box is the clear matcher's with exact names, on the same rows.
