@@ -227,15 +227,6 @@ async function locateDynamoDBLocal(): Promise<DynamoDBLocalFiles> {
   return { home, jar: join(home, 'DynamoDBLocal.jar'), nativeLibs: join(home, 'DynamoDBLocal_lib') };
 }
 
-/**
- * JVM options for DynamoDB Local, measured under the API load (bench/load.ts):
- * the C1 compiler alone (TieredStopAtLevel=1) reaches its speed at once and
- * spares the C2 compilations that otherwise compete with the requests for the
- * CPU during the first minutes of every start, at no cost once warm; the serial
- * collector suits a heap this small and leaves the other cores to Node.
- */
-export const DYNAMODB_LOCAL_JVM_OPTIONS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'] as const;
-
 /** The SQLite file DynamoDB Local keeps every table in when started with -sharedDb. */
 export const DYNAMODB_LOCAL_DB_FILE = 'shared-local-instance.db';
 
@@ -322,7 +313,6 @@ async function startDynamoDB(dataDir: string, port: number): Promise<RunningDyna
   const classDir = await ensureLauncher(files, dataDir);
   useWriteAheadLog(join(dataDir, 'dynamodb', DYNAMODB_LOCAL_DB_FILE));
   const args = [
-    ...DYNAMODB_LOCAL_JVM_OPTIONS,
     `-Djava.library.path=${files.nativeLibs}`,
     '-Djava.net.preferIPv4Stack=true',
     '-cp',
