@@ -16,6 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { S3EventRecord } from 'aws-lambda';
 import { BUCKETS, ENV, TABLE } from '../infra/definitions.ts';
+import { loadSqlite } from '../workflows/engine/sqlite-store.ts';
 
 /** The record of an S3 `ObjectCreated:*` notification, as Lambda receives it in `event.Records`. */
 export type S3EventRecordLike = S3EventRecord;
@@ -226,6 +227,29 @@ async function locateDynamoDBLocal(): Promise<DynamoDBLocalFiles> {
   return { home, jar: join(home, 'DynamoDBLocal.jar'), nativeLibs: join(home, 'DynamoDBLocal_lib') };
 }
 
+/** The SQLite file DynamoDB Local keeps every table in when started with -sharedDb. */
+export const DYNAMODB_LOCAL_DB_FILE = 'shared-local-instance.db';
+
+/**
+ * Puts DynamoDB Local's SQLite file in write-ahead-log mode, before Java opens
+ * it. DynamoDB Local leaves SQLite's default rollback journal, whose commit
+ * costs several fsyncs (journal, database, journal deletion); with the WAL a
+ * commit is one append and one fsync, just as durable (synchronous stays
+ * FULL). DynamoDB Local runs every request on one SQLite connection, so the
+ * time of a commit is time every other request waits. The mode is stored in the file, so
+ * this converts an existing data folder once and is a no-op afterwards.
+ */
+export function useWriteAheadLog(file: string): void {
+  const { DatabaseSync } = loadSqlite();
+  const db = new DatabaseSync(file);
+  try {
+    const { journal_mode: mode } = db.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode: string };
+    if (mode.toLowerCase() !== 'wal') throw new EmbeddedStackError(`Could not put DynamoDB Local's database ${file} in WAL mode (it stays in ${mode} mode)`);
+  } finally {
+    db.close();
+  }
+}
+
 const LAUNCHER_CLASS = 'AccordDynamoDBLocal';
 const LAUNCHER_SOURCE = fileURLToPath(new URL(`./${LAUNCHER_CLASS}.java`, import.meta.url));
 
@@ -287,6 +311,7 @@ async function compileLauncher(files: DynamoDBLocalFiles, outDir: string): Promi
 async function startDynamoDB(dataDir: string, port: number): Promise<RunningDynamoDB> {
   const files = await locateDynamoDBLocal();
   const classDir = await ensureLauncher(files, dataDir);
+  useWriteAheadLog(join(dataDir, 'dynamodb', DYNAMODB_LOCAL_DB_FILE));
   const args = [
     `-Djava.library.path=${files.nativeLibs}`,
     '-Djava.net.preferIPv4Stack=true',

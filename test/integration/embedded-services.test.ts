@@ -10,6 +10,7 @@ import { DeleteObjectsCommand, GetObjectCommand, ListBucketsCommand, ListObjects
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { BUCKETS, ENV, TABLE } from '../../infra/definitions.ts';
 import {
+  DYNAMODB_LOCAL_DB_FILE,
   EmbeddedStackError,
   isProcessAlive,
   startEmbeddedServices,
@@ -17,6 +18,7 @@ import {
   type S3EventRecordLike,
 } from '../../local/embedded-services.ts';
 import { provisionStorage } from '../../local/provision.ts';
+import { loadSqlite } from '../../workflows/engine/sqlite-store.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const tempDirs: string[] = [];
@@ -125,6 +127,37 @@ describe('the stack started by the vitest globalSetup', () => {
 });
 
 describe('startEmbeddedServices', () => {
+  it("keeps DynamoDB Local's database in write-ahead-log mode, converting a data folder made with the rollback journal", async () => {
+    const dataDir = await freshDataDir();
+    const file = join(dataDir, 'dynamodb', DYNAMODB_LOCAL_DB_FILE);
+    const journalMode = (mode?: string) => {
+      const db = new (loadSqlite().DatabaseSync)(file);
+      try {
+        return (db.prepare(`PRAGMA journal_mode${mode ? ` = ${mode}` : ''}`).get() as { journal_mode: string }).journal_mode;
+      } finally {
+        db.close();
+      }
+    };
+    const first = await start({ dataDir });
+    await provisionStorage(first);
+    const { dynamodb } = clientsFor(first);
+    await dynamodb.send(new PutItemCommand({ TableName: TABLE.localName, Item: { pk: { S: 'AGREEMENT#2' }, sk: { S: 'META' }, status: { S: 'proposed' } } }));
+    dynamodb.destroy();
+    await first.stop();
+    expect(journalMode()).toBe('wal');
+
+    // A data folder from before: SQLite's default rollback journal.
+    expect(journalMode('DELETE')).toBe('delete');
+    const second = await start({ dataDir });
+    const again = clientsFor(second);
+    const item = await again.dynamodb.send(new GetItemCommand({ TableName: TABLE.localName, Key: { pk: { S: 'AGREEMENT#2' }, sk: { S: 'META' } } }));
+    expect(item.Item?.status).toEqual({ S: 'proposed' });
+    again.dynamodb.destroy();
+    again.s3.destroy();
+    await second.stop();
+    expect(journalMode()).toBe('wal');
+  });
+
   it('keeps items and objects across a stop and a start on the same data folder, and reports uploads', async () => {
     const dataDir = await freshDataDir();
     const events: S3EventRecordLike[] = [];
