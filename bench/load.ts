@@ -10,10 +10,14 @@
  * and, read back afterwards, whether every agreement made is still there,
  * listed for both parties, with an audit chain that verifies.
  *
- *   npx tsx bench/load.ts [--clients 200] [--requests 30000] [--seconds 60]
+ *   npx tsx bench/load.ts [--clients 200] [--requests 30000] [--seconds 60] [--cpu-prof DIR]
+ *
+ * Also printed: the CPU time the stack's processes (Node, DynamoDB Local's Java)
+ * spent per timed request, read from /proc (Linux). --cpu-prof DIR writes a V8
+ * CPU profile of the stack's process into DIR when it stops.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,6 +28,8 @@ export interface LoadOptions {
   requests: number;
   /** …or after this many seconds, whichever comes first. */
   seconds: number;
+  /** A folder for a V8 CPU profile of the stack's process (node --cpu-prof), written when it stops. */
+  cpuProfileDir?: string;
 }
 
 export const DEFAULT_LOAD: LoadOptions = { clients: 200, requests: 30_000, seconds: 60 };
@@ -71,8 +77,9 @@ class Recorder {
 }
 
 /** Starts `local/start.ts` as `npm start` does, in a child process; answers its API URL. */
-async function startStack(dataDir: string): Promise<{ child: ChildProcess; url: string; log: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'local/start.ts'), '--port', '0', '--data', dataDir, '--quiet'], {
+async function startStack(dataDir: string, cpuProfileDir: string | undefined): Promise<{ child: ChildProcess; url: string; log: () => string }> {
+  const profile = cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(cpuProfileDir)] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(PROJECT_ROOT, 'local/start.ts'), '--port', '0', '--data', dataDir, '--quiet'], {
     cwd: PROJECT_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -103,6 +110,40 @@ async function stopStack(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/**
+ * CPU time (user + system, ms) of a process and of each of its descendants by
+ * command name, from /proc (Linux); undefined elsewhere. The stack's process is
+ * `node`, DynamoDB Local its `java` child.
+ */
+function cpuOfTree(root: number): Map<string, number> | undefined {
+  const procs = new Map<number, { ppid: number; name: string; ms: number }>();
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const ticks = Number(fields[11]) + Number(fields[12]);
+        procs.set(Number(entry), { ppid: Number(fields[1]), name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ms: ticks * 10 });
+      } catch {
+        // gone meanwhile
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  if (!procs.has(root)) return undefined;
+  const totals = new Map<string, number>();
+  const visit = (pid: number) => {
+    const proc = procs.get(pid);
+    if (!proc) return;
+    totals.set(proc.name, (totals.get(proc.name) ?? 0) + proc.ms);
+    for (const [child, info] of procs) if (info.ppid === pid) visit(child);
+  };
+  visit(root);
+  return totals;
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
@@ -129,6 +170,8 @@ export interface LoadReport {
   p99: { read: number; write: number };
   agreements: number;
   lost: string[];
+  /** CPU milliseconds per timed request of the stack's processes (Linux only), by command name. */
+  cpuPerRequest?: Record<string, number>;
 }
 
 export async function runLoadBench(options: LoadOptions = DEFAULT_LOAD): Promise<LoadReport> {
@@ -137,7 +180,7 @@ export async function runLoadBench(options: LoadOptions = DEFAULT_LOAD): Promise
     process.exit(1);
   }, GUARD_MS);
   const dataDir = mkdtempSync(join(tmpdir(), 'accord-load-'));
-  const { child, url, log } = await startStack(dataDir);
+  const { child, url, log } = await startStack(dataDir, options.cpuProfileDir);
   const recorder = new Recorder();
   const made: { agreementId: string; proposer: Company; counterparty: Company }[] = [];
   try {
@@ -195,12 +238,16 @@ export async function runLoadBench(options: LoadOptions = DEFAULT_LOAD): Promise
     };
     await pool(pairs, options.clients, (pair) => engage(pair, true));
     setUp = recorder.samples.length;
+    const cpuBefore = child.pid === undefined ? undefined : cpuOfTree(child.pid);
     started = performance.now();
     deadline = started + options.seconds * 1000;
     await Promise.all(pairs.map((pair) => engage(pair, false)));
     const seconds = (performance.now() - started) / 1000;
+    const cpuAfter = child.pid === undefined ? undefined : cpuOfTree(child.pid);
     const timedSamples = recorder.samples.slice(setUp);
     const timed = timedSamples.length;
+    const cpuPerRequest =
+      cpuBefore && cpuAfter ? Object.fromEntries([...cpuAfter].map(([name, ms]) => [name, (ms - (cpuBefore.get(name) ?? 0)) / timed])) : undefined;
 
     // Nothing lost: every agreement is listed for both parties, and its audit chain verifies.
     const lost: string[] = [];
@@ -234,7 +281,7 @@ export async function runLoadBench(options: LoadOptions = DEFAULT_LOAD): Promise
         99,
       );
     if (recorder.errors.length > 0) console.error(`the stack's output:\n${log().slice(-4000)}`);
-    return { requests: timed, seconds, throughput: timed / seconds, errors: recorder.errors, routes, p99: { read: of('read'), write: of('write') }, agreements: made.length, lost };
+    return { requests: timed, seconds, throughput: timed / seconds, errors: recorder.errors, routes, p99: { read: of('read'), write: of('write') }, agreements: made.length, lost, ...(cpuPerRequest ? { cpuPerRequest } : {}) };
   } finally {
     await stopStack(child);
     rmSync(dataDir, { recursive: true, force: true });
@@ -247,6 +294,11 @@ export function printLoadReport(report: LoadReport, options: LoadOptions): void 
   console.log(`  requests            ${report.requests} in ${report.seconds.toFixed(1)} s (bounds: ${options.requests} requests, ${options.seconds} s; the set-up's sign-ups not counted)`);
   console.log(`  throughput          ${report.throughput.toFixed(0)} requests/s`);
   console.log(`  p99 reads / writes  ${report.p99.read.toFixed(0)} ms / ${report.p99.write.toFixed(0)} ms (aim: < 50 ms / < 100 ms)`);
+  if (report.cpuPerRequest) {
+    const parts = Object.entries(report.cpuPerRequest).filter(([, ms]) => ms >= 0.05).map(([name, ms]) => `${name} ${ms.toFixed(1)}`);
+    const total = Object.values(report.cpuPerRequest).reduce((sum, ms) => sum + ms, 0);
+    console.log(`  stack CPU / request ${total.toFixed(1)} ms (${parts.join(', ')}; the timed part)`);
+  }
   console.log(`  errors              ${report.errors.length}${report.errors.length ? `: ${report.errors.slice(0, 5).join(' | ')}` : ''}`);
   console.log(`  agreements made     ${report.agreements}; lost or not verifying afterwards: ${report.lost.length}${report.lost.length ? ` (${report.lost.slice(0, 5).join('; ')})` : ''}`);
   const width = Math.max(...report.routes.map((r) => r.route.length));
@@ -256,11 +308,12 @@ export function printLoadReport(report: LoadReport, options: LoadOptions): void 
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
-  const { values } = parseArgs({ options: { clients: { type: 'string' }, requests: { type: 'string' }, seconds: { type: 'string' } } });
+  const { values } = parseArgs({ options: { clients: { type: 'string' }, requests: { type: 'string' }, seconds: { type: 'string' }, 'cpu-prof': { type: 'string' } } });
   const options: LoadOptions = {
     clients: Number(values.clients ?? DEFAULT_LOAD.clients),
     requests: Number(values.requests ?? DEFAULT_LOAD.requests),
     seconds: Number(values.seconds ?? DEFAULT_LOAD.seconds),
+    ...(values['cpu-prof'] ? { cpuProfileDir: values['cpu-prof'] } : {}),
   };
   runLoadBench(options)
     .then((report) => {

@@ -16,6 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { S3EventRecord } from 'aws-lambda';
 import { BUCKETS, ENV, TABLE } from '../infra/definitions.ts';
+import { loadSqlite } from '../workflows/engine/sqlite-store.ts';
 
 /** The record of an S3 `ObjectCreated:*` notification, as Lambda receives it in `event.Records`. */
 export type S3EventRecordLike = S3EventRecord;
@@ -226,6 +227,29 @@ async function locateDynamoDBLocal(): Promise<DynamoDBLocalFiles> {
   return { home, jar: join(home, 'DynamoDBLocal.jar'), nativeLibs: join(home, 'DynamoDBLocal_lib') };
 }
 
+/** The SQLite file DynamoDB Local keeps every table in when started with -sharedDb. */
+export const DYNAMODB_LOCAL_DB_FILE = 'shared-local-instance.db';
+
+/**
+ * Puts DynamoDB Local's SQLite file in write-ahead-log mode, before Java opens
+ * it. DynamoDB Local leaves SQLite's default rollback journal, whose commit
+ * costs several fsyncs (journal, database, journal deletion); with the WAL a
+ * commit is one append and one fsync, just as durable (synchronous stays
+ * FULL). DynamoDB Local runs every request on one SQLite connection, so the
+ * time of a commit is time every other request waits. The mode is stored in the file, so
+ * this converts an existing data folder once and is a no-op afterwards.
+ */
+export function useWriteAheadLog(file: string): void {
+  const { DatabaseSync } = loadSqlite();
+  const db = new DatabaseSync(file);
+  try {
+    const { journal_mode: mode } = db.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode: string };
+    if (mode.toLowerCase() !== 'wal') throw new EmbeddedStackError(`Could not put DynamoDB Local's database ${file} in WAL mode (it stays in ${mode} mode)`);
+  } finally {
+    db.close();
+  }
+}
+
 const LAUNCHER_CLASS = 'AccordDynamoDBLocal';
 const LAUNCHER_SOURCE = fileURLToPath(new URL(`./${LAUNCHER_CLASS}.java`, import.meta.url));
 
@@ -287,6 +311,7 @@ async function compileLauncher(files: DynamoDBLocalFiles, outDir: string): Promi
 async function startDynamoDB(dataDir: string, port: number): Promise<RunningDynamoDB> {
   const files = await locateDynamoDBLocal();
   const classDir = await ensureLauncher(files, dataDir);
+  useWriteAheadLog(join(dataDir, 'dynamodb', DYNAMODB_LOCAL_DB_FILE));
   const args = [
     `-Djava.library.path=${files.nativeLibs}`,
     '-Djava.net.preferIPv4Stack=true',
@@ -403,6 +428,7 @@ interface S3rverEvent {
 }
 
 interface S3rverApp {
+  store: { deleteObject(bucket: string, key: string): Promise<void> };
   listen(port: number, address: string, onListening: () => void): Server;
   on(event: 'event', listener: (event: S3rverEvent) => void): void;
 }
@@ -416,6 +442,7 @@ async function startS3(
 ): Promise<RunningS3> {
   const S3rver = requireFromHere('s3rver') as S3rverConstructor;
   const app = new S3rver({ directory: join(dataDir, 's3'), silent: true, address: LOOPBACK, port, resetOnClose: false });
+  tolerateFolderCleanupRace(app.store);
   if (onObjectCreated) {
     app.on('event', (event) => {
       for (const raw of event.Records) {
@@ -457,6 +484,25 @@ async function startS3(
       });
       return closed;
     },
+  };
+}
+
+/**
+ * s3rver deletes a key's files, then removes the folders the key leaves empty,
+ * without a lock: two deletes under one folder (DeleteObjects deletes its keys
+ * in parallel) race, the loser's cleanup meets a folder already gone (ENOENT),
+ * and the request answers 500 although its keys are deleted (the engagement's
+ * tasks failed on it under load). The folders are s3rver's own bookkeeping: a
+ * folder already gone is what the cleanup wanted.
+ */
+function tolerateFolderCleanupRace(store: S3rverApp['store']): void {
+  const deleteObject = store.deleteObject.bind(store);
+  store.deleteObject = async (bucket, key) => {
+    try {
+      await deleteObject(bucket, key);
+    } catch (error) {
+      if (!isErrno(error, 'ENOENT')) throw error;
+    }
   };
 }
 

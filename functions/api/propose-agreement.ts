@@ -15,7 +15,6 @@ import { buildNotification } from '../../shared/notifications.ts';
 import { routeByHandler } from './routes.ts';
 
 export const handler = apiHandler(routeByHandler('propose-agreement'), async ({ body, caller }) => {
-  const proposer = await partnerStore().getPartner(caller.partnerId);
   if (body.counterpartyId !== undefined && !(await partnerStore().getPartner(body.counterpartyId))) {
     throw new NotFoundError(`no partner ${body.counterpartyId} is on Accord; invite the company by e-mail with inviteEmail instead`, {
       details: [{ path: 'counterpartyId', message: 'is not a partner' }],
@@ -31,6 +30,8 @@ export const handler = apiHandler(routeByHandler('propose-agreement'), async ({ 
   if (result.outcome !== 'changed') throw new Error('a proposal always creates an agreement');
   const { agreement } = result;
   const invitation = body.inviteEmail !== undefined ? newInvitation(now) : undefined;
+  // The invitation e-mail names the proposer.
+  const proposer = invitation ? await partnerStore().getPartner(caller.partnerId) : undefined;
   await agreementStore().save({
     expectedVersion: undefined,
     agreement,

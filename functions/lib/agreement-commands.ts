@@ -43,12 +43,14 @@ export async function runAgreementCommand(
     access?: 'parties' | 'command';
     /** The time of the command; workflow steps pass their state's entry time. @default now */
     now?: Date;
+    /** The agreement as the caller has just read it: the first attempt decides on it instead of reading again (a stale one loses the race and is read afresh). */
+    read?: StoredAgreement;
   } = {},
 ): Promise<CommandOutcome> {
   for (let attempt = 1; ; attempt += 1) {
     const partiesOnly = actor.role !== 'system' && options.access !== 'command';
-    const stored = partiesOnly ? await readAgreementAsParty(agreementId, actor.partnerId) : await agreementStore().get(agreementId);
-    if (!stored) throw new NotFoundError(`agreement ${agreementId} was not found`);
+    const stored = attempt === 1 && options.read ? options.read : partiesOnly ? await readAgreementAsParty(agreementId, actor.partnerId) : await agreementStore().get(agreementId);
+    if (!stored || (partiesOnly && !sideOf(stored.agreement, actor.partnerId))) throw new NotFoundError(`agreement ${agreementId} was not found`);
     const now = options.now ?? new Date();
     const result = command(stored.agreement, actor, now);
     if (result.outcome === 'unchanged') return { agreement: result.agreement, changed: false };

@@ -217,7 +217,18 @@ function failedConditions(error: unknown): boolean[] | undefined {
   return (error.CancellationReasons ?? []).map((reason) => reason.Code === 'ConditionalCheckFailed');
 }
 
+/** Profiles kept by one store (one function instance); beyond this many, the oldest is forgotten. */
+const PROFILE_CACHE_SIZE = 10_000;
+
 export class DynamoPartnerStore implements PartnerStore {
+  /**
+   * Partners found, by id. A partner's profile (id, name, domain, contact,
+   * creation time) never changes once signed up and a partner is never
+   * deleted, so what was read once is what every later read would answer;
+   * keys, which do change, are never cached. Unknown ids are not remembered.
+   */
+  private readonly profiles = new Map<string, Partner>();
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -239,8 +250,14 @@ export class DynamoPartnerStore implements PartnerStore {
   }
 
   async getPartner(partnerId: string): Promise<Partner | undefined> {
+    const known = this.profiles.get(partnerId);
+    if (known) return { ...known };
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.partner(partnerId), ConsistentRead: true }));
-    return Item ? toPartner(Item) : undefined;
+    if (!Item) return undefined;
+    const partner = toPartner(Item);
+    if (this.profiles.size >= PROFILE_CACHE_SIZE) this.profiles.delete(this.profiles.keys().next().value ?? '');
+    this.profiles.set(partnerId, partner);
+    return { ...partner };
   }
 
   async findCallerByKeyHash(keyHash: string): Promise<Caller | undefined> {

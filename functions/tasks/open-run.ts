@@ -28,6 +28,7 @@ export const handler = async (event: unknown): Promise<{ runId: string; nextChec
     const { agreement } = stored;
     await runAgreementCommand(input.agreementId, SYSTEM_ACTOR, (current, actor, now) => openRun(current, opened.id, actor, now), {
       now: input.now,
+      read: stored,
       extraItems: () => [
         runPut(requireEnv(ENV.tableName), opened),
         ...announce('run.opened', [agreement.proposerId, agreement.counterpartyId], { agreementId: agreement.id, runId: opened.id, deadline: opened.deadline }, input.now, [opened.id]),

@@ -6,10 +6,11 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { BUCKETS, ENV, TABLE } from '../../infra/definitions.ts';
 import {
+  DYNAMODB_LOCAL_DB_FILE,
   EmbeddedStackError,
   isProcessAlive,
   startEmbeddedServices,
@@ -17,6 +18,7 @@ import {
   type S3EventRecordLike,
 } from '../../local/embedded-services.ts';
 import { provisionStorage } from '../../local/provision.ts';
+import { loadSqlite } from '../../workflows/engine/sqlite-store.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const tempDirs: string[] = [];
@@ -105,9 +107,57 @@ describe('the stack started by the vitest globalSetup', () => {
       s3.destroy();
     }
   });
+  it('deletes many keys of one folder in one DeleteObjects, again and again (s3rver’s folder clean-up races with itself)', async () => {
+    // No retry: the SDK would retry a 500 and hide it.
+    const s3 = new S3Client({ forcePathStyle: true, maxAttempts: 1 });
+    const bucket = process.env[ENV.resultsBucket];
+    try {
+      for (let round = 0; round < 5; round += 1) {
+        const prefix = `cleanup-race/${round}/run/`;
+        const keys = Array.from({ length: 20 }, (_, index) => `${prefix}object-${index}.jsonl`);
+        await Promise.all(keys.map((Key) => s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: '{}' }))));
+        const deleted = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }));
+        expect(deleted.Errors ?? []).toEqual([]);
+        expect((await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).KeyCount).toBe(0);
+      }
+    } finally {
+      s3.destroy();
+    }
+  });
 });
 
 describe('startEmbeddedServices', () => {
+  it("keeps DynamoDB Local's database in write-ahead-log mode, converting a data folder made with the rollback journal", async () => {
+    const dataDir = await freshDataDir();
+    const file = join(dataDir, 'dynamodb', DYNAMODB_LOCAL_DB_FILE);
+    const journalMode = (mode?: string) => {
+      const db = new (loadSqlite().DatabaseSync)(file);
+      try {
+        return (db.prepare(`PRAGMA journal_mode${mode ? ` = ${mode}` : ''}`).get() as { journal_mode: string }).journal_mode;
+      } finally {
+        db.close();
+      }
+    };
+    const first = await start({ dataDir });
+    await provisionStorage(first);
+    const { dynamodb } = clientsFor(first);
+    await dynamodb.send(new PutItemCommand({ TableName: TABLE.localName, Item: { pk: { S: 'AGREEMENT#2' }, sk: { S: 'META' }, status: { S: 'proposed' } } }));
+    dynamodb.destroy();
+    await first.stop();
+    expect(journalMode()).toBe('wal');
+
+    // A data folder from before: SQLite's default rollback journal.
+    expect(journalMode('DELETE')).toBe('delete');
+    const second = await start({ dataDir });
+    const again = clientsFor(second);
+    const item = await again.dynamodb.send(new GetItemCommand({ TableName: TABLE.localName, Key: { pk: { S: 'AGREEMENT#2' }, sk: { S: 'META' } } }));
+    expect(item.Item?.status).toEqual({ S: 'proposed' });
+    again.dynamodb.destroy();
+    again.s3.destroy();
+    await second.stop();
+    expect(journalMode()).toBe('wal');
+  });
+
   it('keeps items and objects across a stop and a start on the same data folder, and reports uploads', async () => {
     const dataDir = await freshDataDir();
     const events: S3EventRecordLike[] = [];

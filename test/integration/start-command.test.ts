@@ -114,7 +114,7 @@ describe('npm start', () => {
     second.child.kill('SIGTERM');
     expect(await exited(second.child)).toBe(0);
     expect(isRunning(second.javaPid ?? -1)).toBe(false);
-  });
+  }, 120_000); // two whole starts and stops, each synthesising the CDK stack: past vitest's 30 s on a busy machine
 
   it('says in one line what to do when the port is busy', async () => {
     const blocker = createServer();

@@ -27,7 +27,7 @@ const require = createRequire(import.meta.url);
  * node:sqlite needs no flag on Node 22.13+ but announces itself with an
  * ExperimentalWarning on first load; that one warning is dropped, others pass.
  */
-function loadSqlite(): SqliteModule {
+export function loadSqlite(): SqliteModule {
   const saved = Object.getOwnPropertyDescriptor(process, 'emitWarning');
   const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void;
   process.emitWarning = (warning: string | Error, ...rest: unknown[]): void => {
