@@ -203,7 +203,7 @@ function isErrno(error: unknown, code: string): boolean {
 
 // --- DynamoDB Local -------------------------------------------------------------
 
-interface RunningDynamoDB {
+export interface RunningDynamoDB {
   port: number;
   pid: number;
   stop(): Promise<void>;
@@ -284,7 +284,7 @@ async function compileLauncher(files: DynamoDBLocalFiles, outDir: string): Promi
   }
 }
 
-async function startDynamoDB(dataDir: string, port: number): Promise<RunningDynamoDB> {
+export async function startDynamoDB(dataDir: string, port: number): Promise<RunningDynamoDB> {
   const files = await locateDynamoDBLocal();
   const classDir = await ensureLauncher(files, dataDir);
   const args = [
@@ -374,7 +374,7 @@ async function killAndWait(
 
 // --- s3rver -------------------------------------------------------------------
 
-interface RunningS3 {
+export interface RunningS3 {
   port: number;
   stop(): Promise<void>;
 }
@@ -409,7 +409,7 @@ interface S3rverApp {
 
 type S3rverConstructor = new (options: S3rverOptions) => S3rverApp;
 
-async function startS3(
+export async function startS3(
   dataDir: string,
   port: number,
   onObjectCreated: EmbeddedServicesOptions['onObjectCreated'],
