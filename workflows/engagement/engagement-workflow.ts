@@ -83,7 +83,8 @@ export class EngagementWorkflow extends Construct {
     this.functions = {
       awaitSignal: task('AwaitSignal', 'await-signal'),
       openRun: task('OpenRun', 'open-run'),
-      checkContributions: task('CheckContributions', 'check-contributions'),
+      // Lapsing a run deletes the upload of the side that did contribute.
+      checkContributions: task('CheckContributions', 'check-contributions').bindBucket(props.storage, 'uploads', 'write', 'contributions/'),
       expireProposal: task('ExpireProposal', 'expire-proposal'),
       // Digests the results objects for the result hash and keeps the previous run's overlap keys beside them.
       openResultApproval: task('OpenResultApproval', 'open-result-approval').bindBucket(props.storage, 'results', 'readWrite', 'results/'),
