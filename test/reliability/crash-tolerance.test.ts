@@ -176,7 +176,7 @@ describe('crash tolerance', () => {
       if (!crashed) accord.disarm();
       const observed = await observe(engagement, proposer, counterparty);
       const crash = accord.crashes.at(-1);
-      report.push(`trial ${trial}: write ${step.write} ${step.when}: ${crashed && crash ? `killed at ${crash.write}, restarted in ${crash.restartMs} ms` : 'not reached'}`);
+      report.push(`trial ${trial}: write ${step.write} ${step.when}: ${crashed && crash ? `killed at ${crash.write}, restarted in ${crash.restartMs} ms (${crash.resumed} execution(s) resumed, ${crash.redelivered} upload(s) delivered again)` : 'not reached'}`);
       expect(observed, `trial ${trial} (write ${step.write}, ${step.when})`).toEqual(expected);
     }
     const killed = report.filter((line) => line.includes('killed at')).length;

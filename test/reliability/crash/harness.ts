@@ -38,6 +38,9 @@ export interface Crash {
   write: string;
   /** How long the restart took, in ms. */
   restartMs: number;
+  /** What the restarted process found to finish: workflow executions resumed, uploads delivered again. */
+  resumed: number;
+  redelivered: number;
 }
 
 /** Accord in a child process, restarted on the same data folder and ports whenever it dies. */
@@ -49,6 +52,7 @@ export class AccordProcess {
   private stopping = false;
   private output = '';
   private lastWrite = 'unknown';
+  private lastReady = { resumed: 0, redelivered: 0 };
   private pending = new Map<FromChild['type'], (message: FromChild) => void>();
 
   private constructor(
@@ -139,7 +143,9 @@ export class AccordProcess {
       const timer = setTimeout(() => fail(new Error(`Accord did not start within ${START_TIMEOUT_MS / 1000} s:\n${this.log}`)), START_TIMEOUT_MS);
       const read = (chunk: Buffer) => {
         this.output = (this.output + chunk.toString()).slice(-20_000);
-        if (/^ready /m.test(chunk.toString())) {
+        const ready = /^ready \S+ resumed=(\d+) redelivered=(\d+)/m.exec(chunk.toString());
+        if (ready) {
+          this.lastReady = { resumed: Number(ready[1]), redelivered: Number(ready[2]) };
           clearTimeout(timer);
           done();
         }
@@ -160,7 +166,7 @@ export class AccordProcess {
         this.spawn();
         const restarted = this.readyPromise;
         restarted.then(
-          () => this.crashes.push({ write: this.lastWrite, restartMs: Math.round(performance.now() - crashedAt) }),
+          () => this.crashes.push({ write: this.lastWrite, restartMs: Math.round(performance.now() - crashedAt), ...this.lastReady }),
           () => undefined,
         );
         restarted.then(done, fail);
