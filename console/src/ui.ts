@@ -72,6 +72,20 @@ export function useLoaded<T>(load: () => Promise<T>, deps: readonly unknown[]): 
   return [loaded, reload];
 }
 
+/** Whether an action is under way, and a runner that marks it so while it runs (buttons disable on `busy`). */
+export function useBusy(): [boolean, (action: () => Promise<void>) => Promise<void>] {
+  const [busy, setBusy] = useState(false);
+  const run = async (action: () => Promise<void>) => {
+    setBusy(true);
+    try {
+      await action();
+    } finally {
+      setBusy(false);
+    }
+  };
+  return [busy, run];
+}
+
 /** The page's heading: focused after navigation so that screen readers start there. */
 export function PageHeading({ children }: { children: unknown }) {
   return html`<h1 id="page-heading" tabindex="-1">${children}</h1>`;

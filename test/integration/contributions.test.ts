@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import type { S3EventRecord } from 'aws-lambda';
 import { handler } from '../../functions/events/contribution-uploaded.ts';
 import { s3 } from '../../functions/lib/clients.ts';
 import { agreementStore, contributionStore } from '../../functions/lib/stores.ts';
 import { ENV } from '../../infra/definitions.ts';
 import { type Contribution as ContributionRecord, contributionObjectKey } from '../../shared/contributions/contribution.ts';
 import { newId } from '../../shared/ids.ts';
-import { uniqueSignUp, useTestApi } from '../support/api-client.ts';
+import { signUpWithKeys, until, useTestApi } from '../support/api-client.ts';
+import { objectCreatedRecord } from '../support/s3-events.ts';
 
 /**
  * Contributions as a partner makes them: an upload slot from the API, the
@@ -36,46 +36,17 @@ interface Slot {
 interface Company {
   id: string;
   admin: string;
+  approver: string;
   contributor: string;
   viewer: string;
 }
 
 const api = useTestApi();
 
-/** An S3 notification record, as S3 (and the embedded stack) delivers it. */
-function s3Record(bucket: string, key: string, size: number): S3EventRecord {
-  return {
-    eventVersion: '2.1',
-    eventSource: 'aws:s3',
-    awsRegion: 'us-east-1',
-    eventTime: new Date().toISOString(),
-    eventName: 'ObjectCreated:Put',
-    userIdentity: { principalId: 'test' },
-    requestParameters: { sourceIPAddress: '127.0.0.1' },
-    responseElements: { 'x-amz-request-id': 'test', 'x-amz-id-2': 'test' },
-    s3: {
-      s3SchemaVersion: '1.0',
-      configurationId: 'test',
-      bucket: { name: bucket, ownerIdentity: { principalId: 'test' }, arn: `arn:aws:s3:::${bucket}` },
-      object: { key, size, eTag: 'test', sequencer: '0' },
-    },
-  };
-}
-
+/** A company with one key of each role. */
 async function company(name: string): Promise<Company> {
-  const signUp = await api.call<{ partner: { id: string }; apiKey: string }>('POST', '/v1/partners', { body: uniqueSignUp(name) });
-  const key = async (role: string) => (await api.call<{ apiKey: string }>('POST', '/v1/partners/me/keys', { key: signUp.body.apiKey, body: { role, label: role } })).body.apiKey;
-  return { id: signUp.body.partner.id, admin: signUp.body.apiKey, contributor: await key('contributor'), viewer: await key('viewer') };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const partner = await signUpWithKeys(api, name);
+  return { id: partner.id, ...partner.keys };
 }
 
 async function openRun(): Promise<{ acme: Company; globex: Company; agreementId: string; runId: string }> {
@@ -174,13 +145,13 @@ describe('contributions', () => {
     // The object first: the event its upload raises finds no contribution yet, so only the redelivery below validates.
     await s3.send(new PutObjectCommand({ Bucket: process.env[ENV.uploadsBucket], Key: contributionObjectKey(stuck), Body: GOOD }));
     await contributionStore().create(stuck);
-    await handler({ Records: [s3Record(process.env[ENV.uploadsBucket] ?? '', contributionObjectKey(stuck), Buffer.byteLength(GOOD))] });
+    await handler({ Records: [objectCreatedRecord(process.env[ENV.uploadsBucket] ?? '', contributionObjectKey(stuck), Buffer.byteLength(GOOD))] });
     const after = await contributionStore().get(agreementId, runId, stuck.id);
     expect(after?.status).toBe('accepted');
     // A fresh validation in progress is left alone.
     const busy: ContributionRecord = { ...stuck, id: newId('contribution'), uploadedAt: new Date().toISOString() };
     await contributionStore().create(busy);
-    await handler({ Records: [s3Record(process.env[ENV.uploadsBucket] ?? '', contributionObjectKey(busy), 10)] });
+    await handler({ Records: [objectCreatedRecord(process.env[ENV.uploadsBucket] ?? '', contributionObjectKey(busy), 10)] });
     expect((await contributionStore().get(agreementId, runId, busy.id))?.status).toBe('validating');
   });
 

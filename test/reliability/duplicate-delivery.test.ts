@@ -22,6 +22,7 @@ import { type Contribution, contributionObjectKey } from '../../shared/contribut
 import { newId } from '../../shared/ids.ts';
 import { buildNotification, EVENT_ID_HEADER, verifyWebhookSignature } from '../../shared/notifications.ts';
 import { useTestApi } from '../support/api-client.ts';
+import { objectCreatedRecord } from '../support/s3-events.ts';
 import { type Company, company, documentClient, openRun, partitionItems, propose, tableName, until } from './support.ts';
 
 /**
@@ -41,27 +42,6 @@ const api = useTestApi();
 const uploadsBucket = (): string => process.env[ENV.uploadsBucket] ?? '';
 
 const ACCOUNTS = ['Account Name,Website,Type', 'Initech,initech.com,Customer', 'Hooli,hooli.com,Prospect', ...Array.from({ length: 10 }, (_, i) => `Filler ${i},filler${i}.example,Customer`), ''].join('\n');
-
-/** An S3 notification record, as S3 (and the embedded stack) delivers it. */
-function s3Record(key: string, size: number, eventTime: string): S3EventRecord {
-  const bucket = uploadsBucket();
-  return {
-    eventVersion: '2.1',
-    eventSource: 'aws:s3',
-    awsRegion: 'us-east-1',
-    eventTime,
-    eventName: 'ObjectCreated:Post',
-    userIdentity: { principalId: 'test' },
-    requestParameters: { sourceIPAddress: '127.0.0.1' },
-    responseElements: { 'x-amz-request-id': 'test', 'x-amz-id-2': 'test' },
-    s3: {
-      s3SchemaVersion: '1.0',
-      configurationId: 'test',
-      bucket: { name: bucket, ownerIdentity: { principalId: 'test' }, arn: `arn:aws:s3:::${bucket}` },
-      object: { key: encodeURIComponent(key), size, eTag: 'test', sequencer: '0' },
-    },
-  };
-}
 
 /** A contribution awaiting its upload, as the upload-slot route makes it. */
 async function slot(who: Company, side: 'proposer' | 'counterparty', agreementId: string, runId: string, createdAt = new Date()): Promise<Contribution> {
@@ -84,7 +64,7 @@ async function slot(who: Company, side: 'proposer' | 'counterparty', agreementId
  */
 async function uploadAndDeliver(contribution: Contribution, times: number, file = ACCOUNTS): Promise<S3EventRecord> {
   const key = contributionObjectKey(contribution);
-  const record = s3Record(key, Buffer.byteLength(file), new Date().toISOString());
+  const record = objectCreatedRecord(uploadsBucket(), key, Buffer.byteLength(file), new Date().toISOString());
   await s3.send(new PutObjectCommand({ Bucket: uploadsBucket(), Key: key, Body: file }));
   await Promise.all(Array.from({ length: times }, () => contributionUploaded({ Records: [record] })));
   return record;
@@ -188,7 +168,7 @@ describe('S3 object-created events', () => {
     const crashed: Contribution = { ...contribution, status: 'accepted', uploadedAt: new Date().toISOString(), validatedAt: new Date().toISOString(), report };
     expect(await contributionStore().transition(crashed, ['awaiting_upload'])).toBe(true);
     const key = contributionObjectKey(contribution);
-    const record = s3Record(key, Buffer.byteLength(ACCOUNTS), new Date().toISOString());
+    const record = objectCreatedRecord(uploadsBucket(), key, Buffer.byteLength(ACCOUNTS), new Date().toISOString());
     // Redelivered (twice), as S3 or the Lambda retry does after a failure.
     await contributionUploaded({ Records: [record] });
     await contributionUploaded({ Records: [record] });

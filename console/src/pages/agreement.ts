@@ -7,7 +7,7 @@ import { ApiError } from '../api.ts';
 import type { PageProps } from '../app.ts';
 import { compareWithPrevious, partyNames, showValue, termsHashInput } from '../model/terms-view.ts';
 import { hasApprovedTerms, waitingOn } from '../model/waiting.ts';
-import { ErrorMessage, Time, errorText, useLoaded } from '../ui.ts';
+import { ErrorMessage, Time, errorText, useBusy, useLoaded } from '../ui.ts';
 import { AgreementHeader } from './agreement-header.ts';
 
 /** `sha256:` + hex SHA-256 with WebCrypto, or undefined where the page is not a secure context (no crypto.subtle). */
@@ -81,15 +81,7 @@ function Decision({ agreement, mySide, check, onApprove, onDecline }: {
 }) {
   const [declining, setDeclining] = useState(false);
   const [reason, setReason] = useState('');
-  const [busy, setBusy] = useState(false);
-  const act = async (action: () => Promise<void>) => {
-    setBusy(true);
-    try {
-      await action();
-    } finally {
-      setBusy(false);
-    }
-  };
+  const [busy, act] = useBusy();
   const canApprove = agreement.status === 'proposed' && agreement.counterpartyId !== undefined && !hasApprovedTerms(agreement, mySide);
   const canDecline = isOpen(agreement);
   if (!canApprove && !canDecline) return null;

@@ -6,7 +6,7 @@ import type { Api, Ledger } from '../api.ts';
 import type { PageProps } from '../app.ts';
 import { balanceWords, entryAmount } from '../model/referrals.ts';
 import { waitingOn } from '../model/waiting.ts';
-import { ErrorMessage, Time, errorText, useLoaded } from '../ui.ts';
+import { ErrorMessage, Time, errorText, useBusy, useLoaded } from '../ui.ts';
 import { AgreementHeader } from './agreement-header.ts';
 
 const KIND_WORDS = { referral_fee: 'referral fee', revenue_share: 'revenue share' } as const;
@@ -14,24 +14,23 @@ const KIND_WORDS = { referral_fee: 'referral fee', revenue_share: 'revenue share
 /** Fetches a month's statement (CSV) with the key and hands it to the browser as a download. */
 function Statement({ api, agreementId, announce }: { api: Api; agreementId: string; announce: PageProps['announce'] }) {
   const [month, setMonth] = useState(() => new Date().toISOString().slice(0, 7));
-  const [busy, setBusy] = useState(false);
-  const download = async (event: Event) => {
+  const [busy, run] = useBusy();
+  const download = (event: Event) => {
     event.preventDefault();
-    setBusy(true);
-    try {
-      const csv = await api.ledgerStatement(agreementId, month);
-      const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
-      const link = document.createElement('a');
-      link.href = url;
-      link.download = `accord-${agreementId}-${month}.csv`;
-      link.click();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
-      announce(`The statement of ${month} is downloaded.`);
-    } catch (error) {
-      announce(`No statement: ${errorText(error)}`, 'error');
-    } finally {
-      setBusy(false);
-    }
+    void run(async () => {
+      try {
+        const csv = await api.ledgerStatement(agreementId, month);
+        const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
+        const link = document.createElement('a');
+        link.href = url;
+        link.download = `accord-${agreementId}-${month}.csv`;
+        link.click();
+        setTimeout(() => URL.revokeObjectURL(url), 10_000);
+        announce(`The statement of ${month} is downloaded.`);
+      } catch (error) {
+        announce(`No statement: ${errorText(error)}`, 'error');
+      }
+    });
   };
   return html`<form class="filters" onSubmit=${download}>
     <label for="statement-month">Statement of the month</label>

@@ -1,12 +1,11 @@
 import { html } from 'htm/preact';
-import { useState } from 'preact/hooks';
 import { type Agreement, sideOf } from '../../../shared/agreement.ts';
 import type { Referral } from '../../../shared/referral.ts';
 import { formatMoney, type Side } from '../../../shared/terms.ts';
 import type { PageProps } from '../app.ts';
 import { directionWords, pipeline, referralNextStep } from '../model/referrals.ts';
 import { waitingOn } from '../model/waiting.ts';
-import { ErrorMessage, Time, errorText, useLoaded } from '../ui.ts';
+import { ErrorMessage, Time, errorText, useBusy, useLoaded } from '../ui.ts';
 import { AgreementHeader } from './agreement-header.ts';
 
 const STAGE_WORDS: Record<Referral['stage'], string> = {
@@ -31,16 +30,9 @@ function ReferralActions({ referral, mySide, onAccept, onDecline }: {
   onAccept: (referral: Referral) => Promise<void>;
   onDecline: (referral: Referral) => Promise<void>;
 }) {
-  const [busy, setBusy] = useState(false);
+  const [busy, run] = useBusy();
   if (referral.stage !== 'proposed' || referral.dispute) return null;
-  const act = async (action: (referral: Referral) => Promise<void>) => {
-    setBusy(true);
-    try {
-      await action(referral);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const act = (action: (referral: Referral) => Promise<void>) => run(() => action(referral));
   const label = referral.account.name;
   return html`<div class="buttons">
     ${referral.registeredBy !== mySide

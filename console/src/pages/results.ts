@@ -7,7 +7,7 @@ import { ApiError } from '../api.ts';
 import type { PageProps } from '../app.ts';
 import { actsWords, cellName, cellOf, firstCell, heatOf, levelWords, matchesOf, maxCount, POPULATION_ORDER, populationWords } from '../model/nine-box.ts';
 import { waitingOn } from '../model/waiting.ts';
-import { ErrorMessage, Time, errorText, useLoaded } from '../ui.ts';
+import { ErrorMessage, Time, errorText, useBusy, useLoaded } from '../ui.ts';
 import { AgreementHeader } from './agreement-header.ts';
 
 type CellKey = { mine: Population; theirs: Population };
@@ -146,15 +146,7 @@ function TheyWillSee({ seen }: { seen: SeenOfMe }) {
 function ResultsDecision({ preview, onApprove, onDecline }: { preview: ResultsPreview; onApprove: () => Promise<void>; onDecline: (reason: string) => Promise<void> }) {
   const [declining, setDeclining] = useState(false);
   const [reason, setReason] = useState('');
-  const [busy, setBusy] = useState(false);
-  const act = async (action: () => Promise<void>) => {
-    setBusy(true);
-    try {
-      await action();
-    } finally {
-      setBusy(false);
-    }
-  };
+  const [busy, act] = useBusy();
   if (preview.status !== 'awaiting_approval') return null;
   return html`<div class="decision">
     ${preview.approved.mine

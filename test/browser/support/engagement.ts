@@ -1,5 +1,4 @@
-import type { ApiClient } from '../../support/api-client.ts';
-import { uniqueSignUp } from '../../support/api-client.ts';
+import { type ApiClient, signUpWithKeys, until } from '../../support/api-client.ts';
 
 /**
  * The API calls the browser tests need to set a scene (companies, keys,
@@ -13,6 +12,7 @@ export interface Company {
   admin: string;
   approver: string;
   contributor: string;
+  viewer: string;
 }
 
 export interface AgreementBody {
@@ -23,26 +23,11 @@ export interface AgreementBody {
 }
 
 export async function signUpCompany(api: ApiClient, name: string): Promise<Company> {
-  const signUp = await api.call<{ partner: { id: string }; apiKey: string }>('POST', '/v1/partners', { body: uniqueSignUp(name) });
-  if (signUp.status !== 201) throw new Error(`sign-up failed: ${signUp.status} ${signUp.text}`);
-  const key = async (role: string) => {
-    const created = await api.call<{ apiKey: string }>('POST', '/v1/partners/me/keys', { key: signUp.body.apiKey, body: { role, label: `${role} for the console test` } });
-    if (created.status !== 201) throw new Error(`key creation failed: ${created.status} ${created.text}`);
-    return created.body.apiKey;
-  };
-  return { id: signUp.body.partner.id, name, admin: signUp.body.apiKey, approver: await key('approver'), contributor: await key('contributor') };
+  const partner = await signUpWithKeys(api, name);
+  return { id: partner.id, name, ...partner.keys };
 }
 
-/** Polls `probe` every 100 ms until it answers something, or fails after `timeoutMs`. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+export { until };
 
 export async function agreementOf(api: ApiClient, key: string, agreementId: string): Promise<AgreementBody> {
   return (await api.call<AgreementBody>('GET', `/v1/agreements/${agreementId}`, { key })).body;
