@@ -74,9 +74,16 @@ export async function runEngagement(client: RetryingClient, proposer: Partner, c
   const runId = await client.until('the run to open', async () => (await client.call<AgreementView>('GET', at, proposer.key)).body.currentRunId);
   await contribute(client, proposer, agreementId, runId, PROPOSER_CSV);
   await contribute(client, counterparty, agreementId, runId, COUNTERPARTY_CSV);
-  const resultHash = await client.until('the results to await approval', async () => {
+  let lastSeen = '';
+  const resultHash = await client.until(`the results of ${agreementId} to await approval`, async () => {
     const preview = await client.call<{ resultHash: string; status: string }>('GET', `${at}/runs/${runId}/results/preview`, proposer.key);
-    return preview.status === 200 && preview.body.status === 'awaiting_approval' ? preview.body.resultHash : undefined;
+    if (preview.status === 200 && preview.body.status === 'awaiting_approval') return preview.body.resultHash;
+    // Named in the error if this never comes: what the run and the agreement were last seen as.
+    const [run, agreement] = [await client.call('GET', `${at}/runs/${runId}`, proposer.key), await client.call<AgreementView>('GET', at, proposer.key)];
+    lastSeen = `agreement ${agreement.body.status}; run ${JSON.stringify(run.body)}`;
+    return undefined;
+  }).catch((error: unknown) => {
+    throw new Error(`${(error as Error).message}\nlast seen: ${lastSeen}`);
   });
   for (const party of [proposer, counterparty]) {
     // A retry after both approved finds the results released: 409 is then the answer, and the state is what was asked.

@@ -276,8 +276,8 @@ export class RetryingClient {
     }
   }
 
-  /** The probe's first defined answer, asked every 200 ms. */
-  async until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+  /** The probe's first defined answer, asked every 200 ms (generous: the machine may be shared by a whole test run). */
+  async until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 300_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const value = await probe();
