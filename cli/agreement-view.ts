@@ -1,4 +1,4 @@
-import type { Agreement } from '../shared/agreement.ts';
+import { type Agreement, isOpen } from '../shared/agreement.ts';
 import type { AuditEvent } from '../shared/audit-chain.ts';
 import type { Contribution } from '../shared/contributions/contribution.ts';
 import type { RunView } from '../shared/run.ts';
@@ -50,7 +50,7 @@ export function waitingOn(agreement: Agreement, me: Me): string {
     case 'awaiting_release':
       return 'approval of the results';
     default:
-      return '-';
+      return isOpen(agreement) ? `the next run (every ${agreement.terms.schedule.recurrenceEveryDays ?? '-'} days)` : '-';
   }
 }
 

@@ -10,12 +10,14 @@
  *
  * Profiles go to a temporary config file, never to the user's own.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { processIo, type CliIo } from '../cli/io.ts';
 import { runCli } from '../cli/main.ts';
+import type { ResultsView } from '../shared/results.ts';
 import { generateDataset } from '../test/quality/generator.ts';
 
 const USAGE = `usage: npm run demo -- [--endpoint URL | --embedded] [--seed N] [--rows N]
@@ -107,22 +109,11 @@ function transcript(env: Record<string, string | undefined>, cwd: string): { acc
   };
 }
 
-const TERMS = `# The terms Northwind proposes (see docs/terms.md)
-purpose: Find the accounts we share, co-sell on open deals, and introduce each other where one of us is the incumbent.
-visibility:
-  proposer:
-    customer: { customer: { level: accounts }, opportunity: { level: accounts }, prospect: { level: accounts } }
-    opportunity: { customer: { level: accounts }, opportunity: { level: accounts } }
-  counterparty:
-    customer: { customer: { level: accounts }, opportunity: { level: accounts }, prospect: { level: accounts } }
-    opportunity: { customer: { level: accounts }, opportunity: { level: accounts } }
-incentives:
-  currency: EUR
-  referralFeeBps: 1000
-  revenueShareBps: 500
-  attributionWindowDays: 180
-  capMinorUnits: 5000000
-`;
+/** The terms Northwind proposes: visibility per cell, and the incentives the revenue-share statement follows. */
+const DEMO_TERMS = fileURLToPath(new URL('demo-terms.yaml', import.meta.url));
+
+/** The deal Northwind wins on the referred account, in EUR: cents that make the rounding rule visible. */
+const DEAL_EUR = '48250.55';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -168,7 +159,7 @@ async function main(): Promise<void> {
     // The files sit in the demo's folder, which is the CLI's working directory: commands name them as a user would.
     const [northwindCsv, fabrikamCsv, termsFile] = ['northwind-accounts.csv', 'fabrikam-accounts.csv', 'terms.yaml'];
     await generateDataset(join(work, northwindCsv), join(work, fabrikamCsv), { seed, rowsA: rows, rowsB: rows, overlap: 0.35 });
-    await writeFile(join(work, termsFile), TERMS);
+    await copyFile(DEMO_TERMS, join(work, termsFile));
 
     say('1. Northwind Analytics and Fabrikam Cloud sign up; each keeps its admin key in a profile, and gives its legal team an approver key.');
     await accord(['signup', '--name', 'Northwind Analytics', '--domain', `northwind-analytics${suffix}.com`, '--email', `partners@northwind-analytics${suffix}.com`, '--profile', 'northwind']);
@@ -200,7 +191,23 @@ async function main(): Promise<void> {
     await accord(['results', agreementId, '--limit', '3', '--profile', 'northwind']);
     await accord(['results', agreementId, '--limit', '3', '--profile', 'fabrikam']);
 
-    say('7. The audit log: every step, hash-chained, verified here.');
+    // The referral play: an account Fabrikam has as a customer and Northwind as a prospect (Fabrikam's view lists its match ids).
+    const fabrikamView = JSON.parse(await accord(['results', agreementId, '--json', '--profile', 'fabrikam'], { capture: true })) as ResultsView;
+    const referred = fabrikamView.matches.find((match) => match.cell.mine === 'customer' && match.cell.theirs === 'prospect');
+    if (!referred) throw new DemoError('no customer of Fabrikam is a prospect of Northwind in these account lists: try another --seed');
+    const account = referred.mine[0]?.name ?? referred.matchId;
+    say(`7. ${account} is Fabrikam’s customer and Northwind’s prospect: Fabrikam introduces Northwind and registers the referral on that released match. Northwind accepts it, records its open deal, and wins it.`);
+    const referralId = await accord(['referrals', 'register', agreementId, referred.matchId, '--introducer', 'me', '--note', `Intro call with the CIO of ${account}`, '--profile', 'fabrikam', '--quiet']);
+    await accord(['referrals', 'accept', agreementId, referralId, '--profile', 'northwind']);
+    await accord(['referrals', 'opportunity', agreementId, referralId, '--amount', '45000', '--currency', 'EUR', '--profile', 'northwind']);
+    await accord(['referrals', 'won', agreementId, referralId, '--amount', DEAL_EUR, '--currency', 'EUR', '--profile', 'northwind']);
+
+    say('8. The revenue-share ledger, the same for both sides: a 10% referral fee and a 5% revenue share of the deal, in integer cents, rounded once (half to even); then this month’s statement as CSV.');
+    await accord(['ledger', agreementId, '--profile', 'northwind']);
+    await accord(['ledger', agreementId, '--profile', 'fabrikam']);
+    await accord(['ledger', agreementId, '--statement', '--profile', 'fabrikam']);
+
+    say('9. The audit log: every step, hash-chained, verified here.');
     await accord(['audit', agreementId, '--verify', '--profile', 'fabrikam']);
     console.log('\nDemo complete.');
   } finally {

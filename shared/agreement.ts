@@ -45,23 +45,30 @@ export type AgreementStatus = (typeof AGREEMENT_STATUSES)[number];
 export const AgreementStatusSchema = z.enum(AGREEMENT_STATUSES).meta({
   id: 'AgreementStatus',
   description:
-    'proposed → awaiting_contributions → matching → awaiting_release → released | withheld; awaiting_contributions → lapsed at the deadline; an open agreement may end declined, withdrawn or expired',
+    'proposed → awaiting_contributions → matching → awaiting_release → released | withheld; awaiting_contributions → lapsed at the deadline; recurring terms go on from released, withheld or lapsed to the next run (awaiting_contributions); an open agreement may end declined, withdrawn or expired',
 });
+
+/** The statuses a run ends in. One-off terms end there; recurring terms open the next run on its date from any of them. */
+export const RUN_END_STATUSES: readonly AgreementStatus[] = ['released', 'withheld', 'lapsed'];
+
+const BETWEEN_RUNS: readonly AgreementStatus[] = ['awaiting_contributions', 'declined', 'withdrawn', 'expired'];
 
 /**
  * Every transition DESIGN.md draws. `proposed → proposed` is a
- * counter-proposal; `released → awaiting_contributions` is the next run of a
- * recurring agreement. Which of them a command takes is decided by the
- * command functions below; workflow steps (matching, release) check here.
+ * counter-proposal; `released | withheld | lapsed → awaiting_contributions` is
+ * the next run of a recurring agreement (a withheld or lapsed run ends only
+ * itself). Which of them a command takes is decided by the command functions
+ * below (with `isOpen` for the terms); workflow steps (matching, release)
+ * check here.
  */
 const TRANSITIONS: Readonly<Record<AgreementStatus, readonly AgreementStatus[]>> = {
   proposed: ['proposed', 'awaiting_contributions', 'declined', 'withdrawn', 'expired'],
   awaiting_contributions: ['matching', 'lapsed', 'declined', 'withdrawn', 'expired'],
   matching: ['awaiting_release', 'declined', 'withdrawn', 'expired'],
   awaiting_release: ['released', 'withheld', 'declined', 'withdrawn', 'expired'],
-  released: ['awaiting_contributions', 'declined', 'withdrawn', 'expired'],
-  lapsed: [],
-  withheld: [],
+  released: BETWEEN_RUNS,
+  lapsed: BETWEEN_RUNS,
+  withheld: BETWEEN_RUNS,
   declined: [],
   withdrawn: [],
   expired: [],
@@ -71,16 +78,17 @@ export function canTransition(from: AgreementStatus, to: AgreementStatus): boole
   return TRANSITIONS[from].includes(to);
 }
 
-/** The statuses from which nothing follows. */
+/** The statuses from which nothing follows, whatever the terms: the agreement ended. */
 export const FINAL_STATUSES: readonly AgreementStatus[] = AGREEMENT_STATUSES.filter((status) => TRANSITIONS[status].length === 0);
 
 /**
- * Whether the agreement can still be declined, withdrawn or expired: any
- * status before a run's outcome, and `released` when the terms recur (the
- * agreement lives on between runs). A one-off agreement is done once released.
+ * Whether the agreement can still go on, or be declined, withdrawn or
+ * expired: any status before a run's end, and the end of a run (released,
+ * withheld, lapsed) when the terms recur (the agreement lives on between
+ * runs). A one-off agreement is done once its run ends.
  */
 export function isOpen(agreement: Pick<Agreement, 'status' | 'terms'>): boolean {
-  if (agreement.status === 'released') return agreement.terms.schedule.recurrenceEveryDays !== undefined;
+  if (RUN_END_STATUSES.includes(agreement.status)) return agreement.terms.schedule.recurrenceEveryDays !== undefined;
   return !FINAL_STATUSES.includes(agreement.status);
 }
 
@@ -426,7 +434,7 @@ function end(
 ): CommandResult {
   if (agreement.status === to) return { outcome: 'unchanged', agreement };
   if (!isOpen(agreement) || !canTransition(agreement.status, to)) {
-    throw wrongStatus(agreement, `it can be ${to}`, 'while it is open (proposed, awaiting contributions, matching, awaiting release, or released and recurring)');
+    throw wrongStatus(agreement, `it can be ${to}`, 'while it is open (proposed, awaiting contributions, matching, awaiting release, or between the runs of recurring terms)');
   }
   const reason = command.reason?.trim();
   return {
@@ -512,14 +520,15 @@ export function acceptInvitation(agreement: Agreement, actor: Actor, now: Date):
  * The workflow opens a run for contributions: the agreement names it as its
  * current run. The first run opens once both approved (awaiting
  * contributions); each next run of recurring terms opens on its date from
- * `released`, and the agreement awaits contributions again.
+ * the end of the previous one (released, withheld or lapsed), and the
+ * agreement awaits contributions again.
  */
 export function openRun(agreement: Agreement, runId: string, actor: Actor, now: Date): CommandResult {
   requireSystem(agreement, actor, 'open a run');
   if (agreement.currentRunId === runId) return { outcome: 'unchanged', agreement };
-  const recurring = agreement.status === 'released' && isOpen(agreement);
-  if (agreement.status !== 'awaiting_contributions' && !recurring) {
-    throw wrongStatus(agreement, 'a run can open', 'while it awaits contributions, or when released and recurring');
+  const nextRun = RUN_END_STATUSES.includes(agreement.status) && isOpen(agreement);
+  if (agreement.status !== 'awaiting_contributions' && !nextRun) {
+    throw wrongStatus(agreement, 'a run can open', 'while it awaits contributions, or between the runs of recurring terms');
   }
   return {
     outcome: 'changed',

@@ -120,6 +120,9 @@ export const ResultsViewSchema = z
   })
   .meta({ id: 'ResultsView', description: 'what one party sees of a run’s results under the terms' });
 export type ResultsView = z.output<typeof ResultsViewSchema>;
+/** What every view of a run starts with, clear or blind (shared/blind/view.ts). */
+export const ResultsHeadSchema = ResultsViewSchema.pick({ agreementId: true, runId: true, side: true, status: true, resultHash: true, releasedAt: true, expiresAt: true });
+export type ResultsHead = z.output<typeof ResultsHeadSchema>;
 export type MatchView = z.output<typeof MatchViewSchema>;
 export type CellView = z.output<typeof CellViewSchema>;
 export type OwnMatchedRow = z.output<typeof OwnMatchedRowSchema>;
@@ -314,6 +317,19 @@ function orient(runId: string, side: Side, pair: MatchPair): Oriented {
   };
 }
 
+/** The head of `side`'s view of the run. */
+export function resultsHead(input: ResultsInput, side: Side): ResultsHead {
+  return {
+    agreementId: input.agreementId,
+    runId: input.runId,
+    side,
+    status: input.status,
+    resultHash: input.resultHash,
+    releasedAt: input.releasedAt ?? null,
+    expiresAt: input.expiresAt ?? null,
+  };
+}
+
 function isNewPair(pair: MatchPair, previousKeys: ReadonlySet<string> | undefined): boolean {
   return previousKeys === undefined || !overlapKeysOf(pair).some((key) => previousKeys.has(key));
 }
@@ -378,13 +394,7 @@ export function buildView(input: ResultsInput, side: Side): ResultsView {
   }
 
   return {
-    agreementId: input.agreementId,
-    runId: input.runId,
-    side,
-    status: input.status,
-    resultHash: input.resultHash,
-    releasedAt: input.releasedAt ?? null,
-    expiresAt: input.expiresAt ?? null,
+    ...resultsHead(input, side),
     nineBox,
     cells,
     matches,

@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { type Agreement, AGREEMENT_STATUSES, AgreementIdSchema, type AgreementStatus, FINAL_STATUSES } from '../../shared/agreement.ts';
+import { type Agreement, AGREEMENT_STATUSES, AgreementIdSchema, type AgreementStatus, isOpen } from '../../shared/agreement.ts';
 import { PartnerIdSchema } from '../../shared/partner.ts';
 import { describeTerms, diffTerms } from '../../shared/terms.ts';
 import { type Me, mySide, otherPartyId, partyNames, timeline, timelineLines, waitingOn } from '../agreement-view.ts';
@@ -248,7 +248,7 @@ export function registerAgreementCommands(program: Command, io: CliIo): void {
           ctx.print(agreement, () => [`${agreement.id} is ${agreement.status}.`], agreement.id);
           return;
         }
-        if (FINAL_STATUSES.includes(agreement.status)) throw new CliError(`${agreement.id} ended ${agreement.status}; it will never be ${options.for.join(' or ')}`, EXIT.failed);
+        if (!isOpen(agreement)) throw new CliError(`${agreement.id} ended ${agreement.status}; it will never be ${options.for.join(' or ')}`, EXIT.failed);
         if (Date.now() > deadline) throw new CliError(`${agreement.id} is still ${agreement.status} after ${options.timeout} s`, EXIT.timeout);
         await new Promise((resolve) => setTimeout(resolve, pollMs(io)));
       }

@@ -3,15 +3,19 @@ import { basename } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { RunIdSchema } from '../../shared/agreement.ts';
+import { blindContributionFile } from '../../shared/blind/contribution.ts';
+import { deriveRunSecret, type RunSecret } from '../../shared/blind/secret.ts';
 import { ColumnMappingSchema } from '../../shared/contributions/columns.ts';
 import type { Contribution } from '../../shared/contributions/contribution.ts';
 import { validateContribution, type ValidationReport } from '../../shared/contributions/validate.ts';
-import { type Population, POPULATIONS } from '../../shared/terms.ts';
+import { otherSide, type Population, POPULATIONS, type Side } from '../../shared/terms.ts';
 import { mySide } from '../agreement-view.ts';
+import { blindFolder, readPrivateKey, saveBlindContribution } from '../blind-files.ts';
 import { Context } from '../context.ts';
 import { CliError, EXIT, usageError } from '../errors.ts';
 import { fileSize, resolvePath } from '../files.ts';
 import { indent, plural } from '../format.ts';
+import type { AccordClient } from '../http.ts';
 import type { CliIo } from '../io.ts';
 import { postFileToSlot } from '../upload.ts';
 import { checkedAgreementId, pollMs, positiveInt, readAgreement, whoAmI } from './agreements.ts';
@@ -21,6 +25,11 @@ import { checkedAgreementId, pollMs, positiveInt, readAgreement, whoAmI } from '
  * server runs, bad rows reported by line; then an upload slot, the file
  * POSTed to it (with a progress bar on a terminal), and the server's report
  * once its validation is done.
+ *
+ * contribute FILE --blind, for an agreement that matches blind: the same
+ * check, then the list is blinded here (shared/blind/contribution.ts) with
+ * the run's secret, and only the blind file is uploaded; the map from record
+ * reference to row stays on this machine (cli/blind-files.ts).
  */
 
 type ReportLike = Pick<ValidationReport, 'verdict' | 'reason' | 'rowsRead' | 'accepted' | 'rejected' | 'rejections'> & { populations: Record<string, number> };
@@ -56,6 +65,7 @@ interface Options {
   populationValue?: string[];
   defaultPopulation?: Population;
   dryRun?: boolean;
+  blind?: boolean;
   wait: boolean;
   timeout: number;
 }
@@ -70,6 +80,7 @@ export function registerContributeCommand(program: Command, io: CliIo): void {
     .option('--population-value <Value=population>', 'read your own Type/Status value as customer, opportunity or prospect; repeatable', collect)
     .addOption(new Option('--default-population <population>', 'population of rows without one (or of every row when there is no such column)').choices(POPULATIONS))
     .option('--dry-run', 'check the file locally and stop')
+    .option('--blind', 'for an agreement that matches blind: upload only tokens of your list, made here with the run’s secret (needs accord keys blind)')
     .option('--no-wait', "upload and return without waiting for the server's report")
     .option('--timeout <seconds>', "how long to wait for the server's report (default 300)", (value) => positiveInt(value, '--timeout'), 300)
     .action(async (file: string, options: Options, command: Command) => {
@@ -99,13 +110,24 @@ export function registerContributeCommand(program: Command, io: CliIo): void {
       const runId = options.run ?? agreement.currentRunId;
       if (!runId) throw new CliError(`${agreementId} has no run open for contributions (it is ${agreement.status}): both sides approve the terms first`, EXIT.conflict);
 
+      const blind = agreement.terms.matching.mode === 'blind';
+      if (blind !== (options.blind === true)) {
+        throw usageError(blind ? `${agreementId} matches blind: add --blind, so that only tokens of your list leave this machine` : `${agreementId} matches in the clear: contribute without --blind`);
+      }
+
       const reading = {
         ...(Object.keys(columnMapping).length ? { columnMapping } : {}),
         ...(Object.keys(populationValues).length ? { populationValues: populationValues as Record<string, Population> } : {}),
         ...(options.defaultPopulation ? { defaultPopulation: options.defaultPopulation } : {}),
       };
-      const local = await validateContribution(createReadStream(path), { ...reading, populations: agreement.terms.populations[side] });
+      const checking = { ...reading, populations: agreement.terms.populations[side] };
+      const secret = blind ? await runSecret(ctx, client, agreementId, runId, side) : undefined;
+      const blinded = secret ? await blindContributionFile(createReadStream(path), checking, secret, agreement.terms.matching) : undefined;
+      const local = blinded?.report ?? (await validateContribution(createReadStream(path), checking));
       const localLines = reportLines(file, local, 'Checked locally');
+      if (blinded && local.verdict === 'accepted') {
+        localLines.push(`Blinded here: ${plural(blinded.rows.length, 'row')} of tokens to upload${blinded.unmatchable.length ? `, ${blinded.unmatchable.length} without a key the terms match on (left out)` : ''}; names and domains stay on this machine.`);
+      }
       if (local.verdict === 'rejected' || options.dryRun) {
         ctx.print({ agreementId, runId, local }, () => localLines);
         if (local.verdict === 'rejected') throw new CliError(`${file} was not uploaded: ${local.reason ?? 'rejected'}`, EXIT.failed);
@@ -113,18 +135,25 @@ export function registerContributeCommand(program: Command, io: CliIo): void {
       }
       ctx.out(localLines);
 
-      const slot = await client.call('create-upload-slot', { params: { agreementId, runId }, body: { filename: basename(file), ...reading } });
-      if (size > slot.upload.maxBytes) throw new CliError(`${file} is ${size} bytes, over the upload limit of ${slot.upload.maxBytes}`, EXIT.failed);
+      const slot = await client.call('create-upload-slot', { params: { agreementId, runId }, body: secret ? { blindKeys: secret.keys } : { filename: basename(file), ...reading } });
+      let upload = { path, size };
+      let kept: Awaited<ReturnType<typeof saveBlindContribution>> | undefined;
+      if (blinded) {
+        kept = await saveBlindContribution(blindFolder(ctx.configPath), { agreementId, runId, contributionId: slot.contribution.id }, blinded.records, blinded.csv);
+        upload = { path: kept.file, size: Buffer.byteLength(blinded.csv) };
+        ctx.out([`Kept here (mode 0600): the blind file as uploaded, ${kept.file}, and the map from its records to your rows, ${kept.map}.`]);
+      }
+      if (upload.size > slot.upload.maxBytes) throw new CliError(`${file} is ${upload.size} bytes${blinded ? ' blinded' : ''}, over the upload limit of ${slot.upload.maxBytes}`, EXIT.failed);
       const bar = io.interactive && io.progressStream && !ctx.json ? new SingleBar({ stream: io.progressStream, format: 'Uploading [{bar}] {percentage}% {value}/{total} bytes', hideCursor: true }) : undefined;
-      bar?.start(size, 0);
+      bar?.start(upload.size, 0);
       try {
-        await postFileToSlot(slot.upload, path, size, (sent) => bar?.update(sent));
+        await postFileToSlot(slot.upload, upload.path, upload.size, (sent) => bar?.update(sent));
       } finally {
         bar?.stop();
       }
       const contributionId = slot.contribution.id;
       if (!options.wait) {
-        ctx.print({ agreementId, runId, local, contribution: slot.contribution }, () => [`Uploaded as contribution ${contributionId}; the server validates it now (see accord status ${agreementId}).`], contributionId);
+        ctx.print({ agreementId, runId, local, contribution: slot.contribution, ...(kept ? { kept } : {}) }, () => [`Uploaded as contribution ${contributionId}; the server validates it now (see accord status ${agreementId}).`], contributionId);
         return;
       }
       if (!ctx.json && !ctx.quiet) ctx.note(`Uploaded as contribution ${contributionId}; waiting for the server's report…`);
@@ -138,7 +167,17 @@ export function registerContributeCommand(program: Command, io: CliIo): void {
         await new Promise((resolve) => setTimeout(resolve, pollMs(io)));
       }
       const report = contribution.report;
-      ctx.print({ agreementId, runId, local, contribution }, () => (report ? reportLines(file, report, `Server report for ${contributionId}`) : [`${contributionId} is ${contribution.status}.`]), contributionId);
+      ctx.print({ agreementId, runId, local, contribution, ...(kept ? { kept } : {}) }, () => (report ? reportLines(file, report, `Server report for ${contributionId}`) : [`${contributionId} is ${contribution.status}.`]), contributionId);
       if (contribution.status === 'rejected') throw new CliError(`the server rejected ${file}: ${report?.reason ?? 'see its report'}`, EXIT.failed);
     });
+}
+
+/** The run's secret on my side: my private key (the one the run's keys name) and the other side's public key. */
+async function runSecret(ctx: Context, client: AccordClient, agreementId: string, runId: string, side: Side): Promise<RunSecret> {
+  const keys = await client.call('get-agreement-blind-keys', { params: { agreementId }, query: { runId } });
+  const [mine, theirs] = [keys[side], keys[otherSide(side)]];
+  if (!mine) throw new CliError('your company has registered no blind key: run accord keys blind first', EXIT.conflict);
+  if (!theirs) throw new CliError(`your partner has registered no blind key yet: ask it to run accord keys blind, then contribute again`, EXIT.conflict);
+  const privateKey = await readPrivateKey(blindFolder(ctx.configPath), mine.fingerprint);
+  return deriveRunSecret({ privateKey, side, theirPublicKey: theirs.publicKey, agreementId, runId });
 }

@@ -1,14 +1,17 @@
+import { rm } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
+import { generateBlindKeyPair } from '../../shared/blind/keys.ts';
 import { KeyIdSchema, ROLES, type Role } from '../../shared/partner.ts';
 import { Context } from '../context.ts';
 import { usageError } from '../errors.ts';
+import { blindFolder, savePrivateKey } from '../blind-files.ts';
 import { when, table } from '../format.ts';
 import type { CliIo } from '../io.ts';
 import { addProfile } from './account.ts';
 
-/** keys list | create | revoke: the partner's API keys (admin keys only). */
+/** keys list | create | revoke: the partner's API keys (admin keys only); keys blind: its blind-matching key. */
 export function registerKeyCommands(program: Command, io: CliIo): void {
-  const keys = program.command('keys').description("your company's API keys (needs an admin key)");
+  const keys = program.command('keys').description("your company's API keys (needs an admin key), and its blind-matching key");
 
   keys
     .command('list', { isDefault: true })
@@ -61,5 +64,27 @@ export function registerKeyCommands(program: Command, io: CliIo): void {
       if (!KeyIdSchema.safeParse(keyId).success) throw usageError(`"${keyId}" is not a key id (key_...): see accord keys list`);
       const answer = await (await ctx.client()).call('revoke-key', { params: { keyId } });
       ctx.print(answer, () => [`Revoked ${answer.key.role} key ${answer.key.id} (${answer.key.label}).`]);
+    });
+
+  keys
+    .command('blind')
+    .description('a new X25519 key pair for blind matching: the private key stays in a file only you can read, beside the config; the public key is registered with Accord (admin, contributor)')
+    .action(async (_options: unknown, command: Command) => {
+      const ctx = new Context(io, command);
+      const client = await ctx.client();
+      const pair = generateBlindKeyPair();
+      // Saved before it is registered, so that a registered key always has its private key.
+      const path = await savePrivateKey(blindFolder(ctx.configPath), pair);
+      let answer;
+      try {
+        answer = await client.call('put-blind-key', { body: { publicKey: pair.publicKey } });
+      } catch (error) {
+        await rm(path, { force: true });
+        throw error;
+      }
+      ctx.print({ ...answer, privateKeyFile: path }, () => [
+        `Registered blind key ${answer.blindKey.fingerprint}: it serves your blind runs from now on.`,
+        `Its private key is in ${path} (mode 0600): keep it as private as your account list, and keep it until the runs made with it are released.`,
+      ], answer.blindKey.fingerprint);
     });
 }

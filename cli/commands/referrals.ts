@@ -319,7 +319,7 @@ export function registerReferralCommands(program: Command, io: CliIo): void {
       const deal = dealOf(options);
       const { ctx, client } = await scope(io, command, agreementId);
       const referral = await client.call('win-referral', { params: { agreementId, referralId: checkedReferralId(referralId) }, body: deal });
-      ctx.print(referral, () => [`Referral ${referral.id} (${referral.account.name}) is won: ${formatMoney(deal.amountMinor, deal.currency)}.`, ...(referral.attribution ? [`Owed: ${owedText(referral)}. ${referral.attribution.message}`] : [])], referral.id);
+      ctx.print(referral, () => [`Referral ${referral.id} (${referral.account.name}) is won: ${formatMoney(deal.amountMinor, deal.currency)}.`, ...(referral.attribution ? [`Owed: ${owedText(referral)} — ${referral.attribution.message}.`] : [])], referral.id);
     },
   );
 

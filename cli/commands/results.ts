@@ -1,12 +1,15 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { type Agreement, RunIdSchema } from '../../shared/agreement.ts';
-import { MatchIdSchema, type ResultsPreview } from '../../shared/results.ts';
+import { type BlindResultsPreview, ownRowsOfView } from '../../shared/blind/view.ts';
+import { MatchIdSchema } from '../../shared/results.ts';
 import type { Me } from '../agreement-view.ts';
+import { blindFolder, readBlindRecords } from '../blind-files.ts';
+import { blindPreviewLines, blindResultsLines, blindRowsCsv } from '../blind-results-view.ts';
 import { Context } from '../context.ts';
 import { CliError, EXIT, usageError } from '../errors.ts';
 import { resolvePath } from '../files.ts';
-import { type AccordClient, ApiError } from '../http.ts';
+import { type AccordClient, ApiError, type ResponseOf } from '../http.ts';
 import type { CliIo } from '../io.ts';
 import { previewLines, resultsLines } from '../results-view.ts';
 import { checkedAgreementId, confirmed, pollMs, positiveInt, readAgreement } from './agreements.ts';
@@ -22,8 +25,23 @@ function runOf(agreement: Agreement, run: string | undefined): string {
   return agreement.currentRunId;
 }
 
+type Preview = ResponseOf<'preview-results'>;
+
+const isBlindPreview = (preview: Preview): preview is BlindResultsPreview => 'mode' in preview.youWillSee;
+
+/** Your own rows of a blind run, by record reference, from what `contribute --blind` kept on this machine. */
+function ownRecords(ctx: Context, agreementId: string, runId: string) {
+  return readBlindRecords(blindFolder(ctx.configPath), agreementId, runId);
+}
+
+/** The preview in words; a blind one with your records turned back into your rows. */
+async function previewText(ctx: Context, preview: Preview, limit?: number): Promise<string[]> {
+  if (!isBlindPreview(preview)) return previewLines(preview, limit);
+  return blindPreviewLines(preview, await ownRecords(ctx, preview.agreementId, preview.runId), limit);
+}
+
 /** The preview, once the engagement has made the matched results ready for approval (a moment after matching ends). */
-async function previewWhenReady(client: AccordClient, io: CliIo, params: { agreementId: string; runId: string }): Promise<ResultsPreview> {
+async function previewWhenReady(client: AccordClient, io: CliIo, params: { agreementId: string; runId: string }): Promise<Preview> {
   for (const until = Date.now() + 30_000; ; ) {
     try {
       return await client.call('preview-results', { params });
@@ -39,10 +57,11 @@ export async function approveResults(ctx: Context, client: AccordClient, me: Me,
   const runId = runOf(agreement, options.run);
   const params = { agreementId: agreement.id, runId };
   const preview = await previewWhenReady(client, ctx.io, params);
+  const review = options.yes ? [] : await previewText(ctx, preview);
   await confirmed(
     ctx,
     options.yes,
-    () => previewLines(preview),
+    () => review,
     `Approve the release of these results (${preview.resultHash.slice(0, 19)}…) for ${me.name}?`,
     'approving results needs a confirmation: run it on a terminal to read what each side will see, or pass --yes',
   );
@@ -58,7 +77,8 @@ export async function declineResults(ctx: Context, client: AccordClient, me: Me,
   const runId = runOf(agreement, options.run);
   const params = { agreementId: agreement.id, runId };
   const preview = await previewWhenReady(client, ctx.io, params);
-  await confirmed(ctx, options.yes, () => previewLines(preview), `Decline these results for ${me.name}? Nothing of this run is released to anyone.`, 'declining results needs a confirmation: run it on a terminal, or pass --yes');
+  const review = options.yes ? [] : await previewText(ctx, preview);
+  await confirmed(ctx, options.yes, () => review, `Decline these results for ${me.name}? Nothing of this run is released to anyone.`, 'declining results needs a confirmation: run it on a terminal, or pass --yes');
   const state = await client.call('decline-results', { params, body: options.reason ? { reason: options.reason } : {} });
   ctx.print(state, () => [`Declined the results of run ${runId}: they are ${state.status}; nothing is released.`], agreement.id);
 }
@@ -78,10 +98,16 @@ export function registerResultsCommands(program: Command, io: CliIo): void {
       const params = { agreementId, runId: runOf(agreement, options.run) };
       if (options.preview) {
         const preview = await previewWhenReady(client, io, params);
-        ctx.print(preview, () => previewLines(preview, options.limit), agreementId);
+        const lines = await previewText(ctx, preview, options.limit);
+        ctx.print(preview, () => lines, agreementId);
         return;
       }
       const view = await client.call('get-results', { params });
+      if ('mode' in view) {
+        const records = await ownRecords(ctx, agreementId, params.runId);
+        ctx.print({ ...view, ownRows: ownRowsOfView(view, records) }, () => blindResultsLines(view, records, options.limit), agreementId);
+        return;
+      }
       ctx.print(view, () => resultsLines(view, options.limit), agreementId);
     });
 
@@ -96,7 +122,10 @@ export function registerResultsCommands(program: Command, io: CliIo): void {
       checkedAgreementId(agreementId);
       const client = await ctx.client();
       const agreement = await readAgreement(client, agreementId);
-      const csv = await client.callText('get-results', { params: { agreementId, runId: runOf(agreement, options.run) }, query: { format: 'csv' } });
+      const params = { agreementId, runId: runOf(agreement, options.run) };
+      // A blind run's CSV is made here: your own rows, from this machine's map of your records.
+      const view = agreement.terms.matching.mode === 'blind' ? await client.call('get-results', { params }) : undefined;
+      const csv = view && 'mode' in view ? blindRowsCsv(view, await ownRecords(ctx, agreementId, params.runId)) : await client.callText('get-results', { params, query: { format: 'csv' } });
       const rows = Math.max(0, csv.split('\n').filter(Boolean).length - 1);
       if (options.out === '-') {
         io.stdout(csv);

@@ -10,7 +10,7 @@ import { announce } from '../lib/announcements.ts';
 import { apiHandler } from '../lib/api-handler.ts';
 import { requireEnv } from '../lib/config.ts';
 import { runResultsCommand } from '../lib/results-commands.ts';
-import { loadResultsInput, requireReleased } from '../lib/results-view.ts';
+import { loadResultsInput, requireClearResults, requireReleased } from '../lib/results-view.ts';
 import { agreementStore, flagStore } from '../lib/stores.ts';
 import { flagPut, type StoredFlag } from '../store/flag-store.ts';
 import { routeByHandler } from './routes.ts';
@@ -26,6 +26,7 @@ export const handler = apiHandler(routeByHandler('flag-match'), async ({ caller,
   if (!side || !run) throw new NotFoundError(`run ${params.runId} of agreement ${params.agreementId} was not found`);
   requireReleased(run);
   const input = await loadResultsInput(agreement, run);
+  requireClearResults(input, 'flag');
   // Only a match the caller can see can be flagged: an id of anything else names nothing.
   if (!buildView(input, side).matches.some((match) => match.matchId === body.matchId)) {
     throw new NotFoundError(`match ${body.matchId} is not in your released view of run ${run.id}`);

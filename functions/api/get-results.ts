@@ -1,4 +1,5 @@
 import { sideOf } from '../../shared/agreement.ts';
+import { blindResultsView, blindViewToCsv } from '../../shared/blind/view.ts';
 import { NotFoundError } from '../../shared/errors.ts';
 import { buildView, viewToCsv } from '../../shared/results.ts';
 import { readAgreementAsParty } from '../lib/agreement-commands.ts';
@@ -13,13 +14,14 @@ export const handler = apiHandler(routeByHandler('get-results'), async ({ caller
   const run = await agreementStore().getRun(params.agreementId, params.runId);
   if (!side || !run) throw new NotFoundError(`run ${params.runId} of agreement ${params.agreementId} was not found`);
   requireReleased(run);
-  const view = buildView(await loadResultsInput(agreement, run), side);
+  const input = await loadResultsInput(agreement, run);
+  const blind = input.terms.matching.mode === 'blind';
   if (query.format === 'csv') {
     return {
       status: 200,
-      text: viewToCsv(view),
+      text: blind ? blindViewToCsv(blindResultsView(input, side)) : viewToCsv(buildView(input, side)),
       headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${run.id}-${side}.csv"` },
     };
   }
-  return { status: 200, body: view };
+  return { status: 200, body: blind ? blindResultsView(input, side) : buildView(input, side) };
 });

@@ -1,4 +1,5 @@
 import { sideOf } from '../../shared/agreement.ts';
+import { blindResultsView, blindSeenOfMe } from '../../shared/blind/view.ts';
 import { NotFoundError } from '../../shared/errors.ts';
 import { resultApprovalState } from '../../shared/result-approval.ts';
 import { buildView, seenOfMe } from '../../shared/results.ts';
@@ -16,6 +17,7 @@ export const handler = apiHandler(routeByHandler('preview-results'), async ({ ca
   requireResultsKept(run);
   const input = await loadResultsInput(agreement, run);
   const state = resultApprovalState(run, side);
+  const blind = input.terms.matching.mode === 'blind';
   return {
     status: 200,
     body: {
@@ -26,8 +28,9 @@ export const handler = apiHandler(routeByHandler('preview-results'), async ({ ca
       resultHash: state.resultHash,
       approvalDeadline: state.approvalDeadline,
       approved: state.approved,
-      youWillSee: buildView(input, side),
-      theyWillSee: seenOfMe(input, side),
+      ...(blind
+        ? { youWillSee: blindResultsView(input, side), theyWillSee: blindSeenOfMe(input.terms, side, input.pairs) }
+        : { youWillSee: buildView(input, side), theyWillSee: seenOfMe(input, side) }),
     },
   };
 });

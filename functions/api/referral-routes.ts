@@ -69,7 +69,7 @@ export const REFERRAL_ROUTES = [
     responses: [
       { status: 201, description: 'registered; the other party is asked to accept it', schema: ReferralSchema },
       { status: 404, description: 'no such agreement, run or match in your released view' },
-      { status: 409, description: 'the run is not released (results_not_released, results_withheld), the match is flagged (match_flagged), or a referral of it in this direction is open (referral_exists)' },
+      { status: 409, description: 'the run is not released (results_not_released, results_withheld), the match is flagged (match_flagged), the run matched blind (blind_results), or a referral of it in this direction is open (referral_exists)' },
       { status: 410, description: 'the run’s results expired or were deleted' },
     ],
   },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AgreementIdSchema, RunIdSchema } from '../../shared/agreement.ts';
+import { BlindResultsPreviewSchema, BlindResultsViewSchema } from '../../shared/blind/view.ts';
 import type { Role } from '../../shared/partner.ts';
 import {
   ApproveResultsRequestSchema,
@@ -37,7 +38,11 @@ export const RESULTS_ROUTES = [
     readsResults: true,
     request: { params: RunParams, query: ResultsQuerySchema },
     responses: [
-      { status: 200, description: 'the released view (text/csv with ?format=csv)', schema: ResultsViewSchema },
+      {
+        status: 200,
+        description: 'the released view (text/csv with ?format=csv); of a blind run, per cell the level, the count and your own record references',
+        schema: z.union([ResultsViewSchema, BlindResultsViewSchema]),
+      },
       { status: 404, description: 'no such run, or not a party' },
       { status: 409, description: 'the results are not released (results_not_released) or were withheld (results_withheld)' },
       { status: 410, description: 'the results expired or were deleted (results_expired, results_deleted)' },
@@ -52,7 +57,7 @@ export const RESULTS_ROUTES = [
     readsResults: true,
     request: { params: RunParams },
     responses: [
-      { status: 200, description: 'the preview', schema: ResultsPreviewSchema },
+      { status: 200, description: 'the preview (of a blind run: levels, counts and your own record references)', schema: z.union([ResultsPreviewSchema, BlindResultsPreviewSchema]) },
       { status: 404, description: 'no such run, or not a party' },
       { status: 409, description: 'the run has no results awaiting approval (results_not_ready, results_withheld)' },
       { status: 410, description: 'the results expired or were deleted' },
@@ -96,7 +101,7 @@ export const RESULTS_ROUTES = [
       { status: 201, description: 'flagged', schema: z.object({ flag: FlagSchema }).meta({ id: 'FlagCreated' }) },
       { status: 200, description: 'already flagged by your side: the flag as it stands', schema: z.object({ flag: FlagSchema }) },
       { status: 404, description: 'no such match in your released view' },
-      { status: 409, description: 'the results are not released' },
+      { status: 409, description: 'the results are not released, or the run matched blind: no match to flag (blind_results)' },
       { status: 410, description: 'the results expired' },
     ],
   },

@@ -3,7 +3,7 @@ import { NotFoundError } from '../../shared/errors.ts';
 import type { VisibleMatch } from '../../shared/referral.ts';
 import { buildView } from '../../shared/results.ts';
 import type { Side } from '../../shared/terms.ts';
-import { loadResultsInput, requireReleased } from './results-view.ts';
+import { loadResultsInput, requireClearResults, requireReleased } from './results-view.ts';
 import { agreementStore } from './stores.ts';
 
 /**
@@ -21,7 +21,9 @@ export async function findReleasedMatch(agreement: Agreement, runId: string, sid
   const run = await agreementStore().getRun(agreement.id, runId);
   if (!run) throw new NotFoundError(`run ${runId} of agreement ${agreement.id} was not found`);
   requireReleased(run);
-  const view = buildView(await loadResultsInput(agreement, run), side);
+  const input = await loadResultsInput(agreement, run);
+  requireClearResults(input, 'refer');
+  const view = buildView(input, side);
   const found = view.matches.find((match) => match.matchId === matchId);
   if (!found) return { outcome: 'not_visible' };
   if (found.flagged) return { outcome: 'flagged' };

@@ -21,6 +21,18 @@ export function requireReleased(run: Run): void {
   if (run.status !== 'released') throw new ConflictError(`the results of run ${run.id} are not released (the run is ${run.status})`, { code: 'results_not_released' });
 }
 
+/**
+ * Refuses, with 409 `blind_results`, what needs the matched accounts
+ * themselves on a blind run: a blind view shows each side only its own
+ * record references, so there is no match to flag or to refer, and a
+ * blind run's keys (tokens of this run only) could not exclude a pair from
+ * later runs.
+ */
+export function requireClearResults(input: Pick<ResultsInput, 'terms' | 'runId'>, what: string): void {
+  if (input.terms.matching.mode !== 'blind') return;
+  throw new ConflictError(`run ${input.runId} matched blind: its results show each side only its own records, so there is no match to ${what}`, { code: 'blind_results' });
+}
+
 /** Everything a view of the run is derived from: its results objects, its flags and the terms. */
 export async function loadResultsInput(agreement: Agreement, run: Run): Promise<ResultsInput> {
   const resultHash = run.summary?.resultHash;

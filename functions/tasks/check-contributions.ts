@@ -8,10 +8,11 @@ import { deleteRunUploads } from '../lib/delete-uploads.ts';
 import { requireEnv } from '../lib/config.ts';
 import { agreementStore } from '../lib/stores.ts';
 import { runUpdate, StaleAgreementError, type StoredAgreement } from '../store/agreement-store.ts';
+import { NO_NEXT_RUN, type NextRun, nextRunAfter } from './next-run.ts';
 import { parseTaskInput, secondsUntil, TaskInputSchema } from './task-input.ts';
 
-/** `nextCheckSeconds` is always present: the state machine's Output reads it, and JSONata refuses a missing field. */
-type Outcome = { outcome: 'contributed' | 'lapsed'; nextCheckSeconds: 0 } | { outcome: 'waiting'; nextCheckSeconds: number };
+/** Every field is always present: the state machine's Output reads them, and JSONata refuses a missing field. */
+type Outcome = NextRun & ({ outcome: 'contributed' | 'lapsed'; nextCheckSeconds: 0 } | { outcome: 'waiting'; nextCheckSeconds: number });
 
 const DAY_MS = 86_400_000;
 
@@ -23,7 +24,8 @@ function partnersOf(stored: StoredAgreement, sides: readonly Side[]): string[] {
 /**
  * The contribution wait timed out: at a reminder, the escalation, or the
  * deadline. Sends what is due to the sides that have not contributed (each
- * reminder once, whatever retries happen) or lapses the run at the deadline.
+ * reminder once, whatever retries happen) or lapses the run at the deadline;
+ * recurring terms go on to the next run (next-run.ts).
  */
 export const handler = async (event: unknown): Promise<Outcome> => {
   const input = parseTaskInput(TaskInputSchema, event);
@@ -37,16 +39,16 @@ export const handler = async (event: unknown): Promise<Outcome> => {
     const missing = partnersOf(stored, missingSides(run));
     const facts = { agreementId: run.agreementId, runId: run.id, deadline: run.deadline };
 
-    if (check.outcome === 'contributed') return { outcome: 'contributed', nextCheckSeconds: 0 };
+    if (check.outcome === 'contributed') return { outcome: 'contributed', nextCheckSeconds: 0, ...NO_NEXT_RUN };
 
     if (run.status === 'lapsed') {
       // A retry after the lapse was written: only the deletion below may be left to do.
       await deleteRunUploads(run.agreementId, run.id);
-      return { outcome: 'lapsed', nextCheckSeconds: 0 };
+      return { outcome: 'lapsed', nextCheckSeconds: 0, ...nextRunAfter(stored.agreement, run) };
     }
     if (check.outcome === 'lapsed') {
       const lapsedRun: Run = { ...run, status: 'lapsed', version: run.version + 1 };
-      await runAgreementCommand(input.agreementId, SYSTEM_ACTOR, lapse, {
+      const { agreement } = await runAgreementCommand(input.agreementId, SYSTEM_ACTOR, lapse, {
         now: input.now,
         extraItems: () => [
           runUpdate(tableName, lapsedRun, run.version),
@@ -55,10 +57,11 @@ export const handler = async (event: unknown): Promise<Outcome> => {
       });
       // The run will never be matched: the upload of the side that did contribute is not kept.
       await deleteRunUploads(run.agreementId, run.id);
-      return { outcome: 'lapsed', nextCheckSeconds: 0 };
+      return { outcome: 'lapsed', nextCheckSeconds: 0, ...nextRunAfter(agreement, run) };
     }
 
-    if (check.remindersDue.length === 0 && !check.escalate) return { outcome: 'waiting', nextCheckSeconds: secondsUntil(check.nextCheckAt, input.now) };
+    const waiting = { outcome: 'waiting' as const, nextCheckSeconds: secondsUntil(check.nextCheckAt, input.now), ...NO_NEXT_RUN };
+    if (check.remindersDue.length === 0 && !check.escalate) return waiting;
 
     const reminders = check.remindersDue.flatMap((time) => {
       const reminderDay = Math.round((Date.parse(time) - Date.parse(run.openedAt)) / DAY_MS);
@@ -68,7 +71,7 @@ export const handler = async (event: unknown): Promise<Outcome> => {
     const changed: Run = { ...run, remindersSent: [...run.remindersSent, ...check.remindersDue], escalated: run.escalated || check.escalate, version: run.version + 1 };
     try {
       await store.saveRun(changed, run.version, [...reminders, ...escalation]);
-      return { outcome: 'waiting', nextCheckSeconds: secondsUntil(check.nextCheckAt, input.now) };
+      return waiting;
     } catch (error) {
       // A contribution landed meanwhile: look again.
       if (!(error instanceof StaleAgreementError) || attempt >= 5) throw error;

@@ -1,35 +1,31 @@
-import { isOpen, SYSTEM_ACTOR } from '../../shared/agreement.ts';
+import { SYSTEM_ACTOR } from '../../shared/agreement.ts';
 import { checkResultApproval, withholdAtDeadline } from '../../shared/result-approval.ts';
 import type { Run } from '../../shared/run.ts';
-import { runExecutionName } from '../../workflows/engagement/names.ts';
 import { announce } from '../lib/announcements.ts';
 import { runResultsCommand } from '../lib/results-commands.ts';
 import { agreementStore } from '../lib/stores.ts';
 import { StaleAgreementError } from '../store/agreement-store.ts';
+import { NO_NEXT_RUN, type NextRun, nextRunAfter } from './next-run.ts';
 import { parseTaskInput, secondsUntil, TaskInputSchema } from './task-input.ts';
-
-const DAY_MS = 86_400_000;
 
 /**
  * Every field is always present: the state machine's Output reads them, and
  * JSONata refuses a missing one. Empty strings stand for "none".
  */
-interface Outcome {
+interface Outcome extends NextRun {
   outcome: 'waiting' | 'released' | 'withheld';
   nextCheckSeconds: number;
   /** When the released results expire. */
   expiresAt: string;
-  /** When the next run of recurring terms opens, and the name of its execution. */
-  nextRunOpensAt: string;
-  nextExecutionName: string;
 }
 
-const NONE = { nextCheckSeconds: 0, expiresAt: '', nextRunOpensAt: '', nextExecutionName: '' };
+const NONE = { nextCheckSeconds: 0, expiresAt: '', ...NO_NEXT_RUN };
 
 /**
  * The result-approval wait ended (an answer, a reminder time, the deadline):
  * released, withheld at the deadline (both parties told), or reminders to the
- * sides that have not approved (each once) and when to look again.
+ * sides that have not approved (each once) and when to look again. Released
+ * or withheld, recurring terms go on to the next run (next-run.ts).
  */
 export const handler = async (event: unknown): Promise<Outcome> => {
   const input = parseTaskInput(TaskInputSchema, event);
@@ -42,25 +38,16 @@ export const handler = async (event: unknown): Promise<Outcome> => {
     const parties = [agreement.proposerId, agreement.counterpartyId];
     const check = checkResultApproval(run, input.now);
 
-    if (check.outcome === 'withheld') return { ...NONE, outcome: 'withheld' };
+    if (check.outcome === 'withheld') return { ...NONE, outcome: 'withheld', ...nextRunAfter(agreement, run) };
     if (check.outcome === 'released') {
-      const every = agreement.terms.schedule.recurrenceEveryDays;
-      const recurs = every !== undefined && isOpen(agreement) && run.status === 'released';
-      return {
-        ...NONE,
-        outcome: 'released',
-        expiresAt: run.release?.expiresAt ?? input.now.toISOString(),
-        ...(recurs
-          ? { nextRunOpensAt: new Date(Date.parse(run.openedAt) + every * DAY_MS).toISOString(), nextExecutionName: runExecutionName(agreement.id, (run.sequence ?? 1) + 1) }
-          : {}),
-      };
+      return { ...NONE, outcome: 'released', expiresAt: run.release?.expiresAt ?? input.now.toISOString(), ...nextRunAfter(agreement, run) };
     }
     if (check.outcome === 'deadline') {
-      await runResultsCommand(input.agreementId, run.id, SYSTEM_ACTOR, withholdAtDeadline, {
+      const withheld = await runResultsCommand(input.agreementId, run.id, SYSTEM_ACTOR, withholdAtDeadline, {
         now: input.now,
         extraItems: () => announce('results.withheld', parties, { agreementId: agreement.id, runId: run.id, reason: 'the approval deadline passed without both approvals' }, input.now, [run.id]),
       });
-      return { ...NONE, outcome: 'withheld' };
+      return { ...NONE, outcome: 'withheld', ...nextRunAfter(withheld.agreement, run) };
     }
 
     const waiting = { ...NONE, outcome: 'waiting' as const, nextCheckSeconds: secondsUntil(check.nextCheckAt, input.now) };

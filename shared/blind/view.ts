@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { type CsvValue, toCsv } from '../csv.ts';
 import type { MatchPair } from '../matching/matcher.ts';
+import { ResultsHeadSchema, resultsHead, type ResultsInput, ResultsPreviewSchema } from '../results.ts';
 import { type Population, POPULATIONS, type Side, SideSchema, type Terms, VisibilityLevelSchema } from '../terms.ts';
 import { effectiveVisibility } from '../visibility.ts';
 
@@ -35,14 +37,26 @@ export const BlindViewSchema = z
   .meta({ id: 'BlindView', description: 'what a side sees of a blind run: counts and its own record references, cell by cell' });
 export type BlindView = z.output<typeof BlindViewSchema>;
 
+type Cells<C> = Record<Population, Record<Population, C>>;
+
+/** The nine cells made by `make(mine, theirs)`. */
+function cellsOf<C>(make: (mine: Population, theirs: Population) => C): Cells<C> {
+  const row = (mine: Population) => ({ customer: make(mine, 'customer'), opportunity: make(mine, 'opportunity'), prospect: make(mine, 'prospect') });
+  return { customer: row('customer'), opportunity: row('opportunity'), prospect: row('prospect') };
+}
+
+/** The nine cells in the order of a clear view's `cells`: my populations in rows, customer first. */
+export function cellList<C>(cells: Cells<C>): (C & { mine: Population; theirs: Population })[] {
+  return POPULATIONS.flatMap((mine) => POPULATIONS.map((theirs) => ({ ...cells[mine][theirs], mine, theirs })));
+}
+
 /**
  * The released view of a blind run for `side`, from the run's pairs (`a` the
  * proposer's records, `b` the counterparty's). Records within a cell are in
  * the order of the pairs, which is the matcher's canonical order.
  */
 export function blindView(terms: Terms, side: Side, pairs: readonly MatchPair[]): BlindView {
-  const collected = {} as Record<Population, Record<Population, string[][]>>;
-  for (const mine of POPULATIONS) collected[mine] = { customer: [], opportunity: [], prospect: [] };
+  const collected = cellsOf<string[][]>(() => []);
   for (const pair of pairs) {
     const [mine, theirs] = side === 'proposer' ? pair.cell : [pair.cell[1], pair.cell[0]];
     collected[mine][theirs].push(side === 'proposer' ? [...pair.a] : [...pair.b]);
@@ -54,8 +68,7 @@ export function blindView(terms: Terms, side: Side, pairs: readonly MatchPair[])
     if (level === 'count') return { level, count: records.length };
     return { level, count: records.length, records };
   };
-  const row = (mine: Population) => ({ customer: cell(mine, 'customer'), opportunity: cell(mine, 'opportunity'), prospect: cell(mine, 'prospect') });
-  return { mode: 'blind', side, cells: { customer: row('customer'), opportunity: row('opportunity'), prospect: row('prospect') } };
+  return { mode: 'blind', side, cells: cellsOf(cell) };
 }
 
 /**
@@ -66,8 +79,7 @@ export function blindView(terms: Terms, side: Side, pairs: readonly MatchPair[])
 export function blindSeenOfMe(terms: Terms, side: Side, pairs: readonly MatchPair[]): BlindView {
   const theirs = blindView(terms, side === 'proposer' ? 'counterparty' : 'proposer', pairs);
   const strip = (cell: BlindCell): BlindCell => (cell.count === undefined ? { level: cell.level } : { level: cell.level, count: cell.count });
-  const row = (mine: Population) => ({ customer: strip(theirs.cells[mine].customer), opportunity: strip(theirs.cells[mine].opportunity), prospect: strip(theirs.cells[mine].prospect) });
-  return { ...theirs, cells: { customer: row('customer'), opportunity: row('opportunity'), prospect: row('prospect') } };
+  return { ...theirs, cells: cellsOf((mine, other) => strip(theirs.cells[mine][other])) };
 }
 
 /** A cell of a blind view with the side's own rows in place of its record references (what the CLI shows). */
@@ -84,7 +96,7 @@ export interface OwnRowsCell<Row> {
  * client kept when it blinded its list (record reference → row). Runs on the
  * partner's machine only.
  */
-export function ownRowsOfView<Row>(view: BlindView, records: ReadonlyMap<string, Row>): Record<Population, Record<Population, OwnRowsCell<Row>>> {
+export function ownRowsOfView<Row>(view: Pick<BlindView, 'cells'>, records: ReadonlyMap<string, Row>): Cells<OwnRowsCell<Row>> {
   const cell = (blind: BlindCell): OwnRowsCell<Row> => {
     if (blind.records === undefined) return { level: blind.level, ...(blind.count === undefined ? {} : { count: blind.count }) };
     let unknown = 0;
@@ -97,6 +109,39 @@ export function ownRowsOfView<Row>(view: BlindView, records: ReadonlyMap<string,
     );
     return { level: blind.level, ...(blind.count === undefined ? {} : { count: blind.count }), accounts, ...(unknown > 0 ? { unknown } : {}) };
   };
-  const row = (mine: Population) => ({ customer: cell(view.cells[mine].customer), opportunity: cell(view.cells[mine].opportunity), prospect: cell(view.cells[mine].prospect) });
-  return { customer: row('customer'), opportunity: row('opportunity'), prospect: row('prospect') };
+  return cellsOf((mine, theirs) => cell(view.cells[mine][theirs]));
+}
+
+// ---------------------------------------------------------------------------
+// What the results routes answer for a blind run (functions/api/results-routes.ts)
+
+export const BlindResultsViewSchema = ResultsHeadSchema.extend({ mode: BlindViewSchema.shape.mode, cells: BlindViewSchema.shape.cells }).meta({
+  id: 'BlindResultsView',
+  description: 'what one party sees of a blind run: per cell its level, the count, and with level accounts its own record references; never anything of the other side',
+});
+export type BlindResultsView = z.output<typeof BlindResultsViewSchema>;
+
+export const BlindResultsPreviewSchema = ResultsPreviewSchema.extend({
+  youWillSee: BlindResultsViewSchema,
+  theyWillSee: BlindViewSchema.describe('what the other side will see of the overlap, from its point of view: levels and counts, never references'),
+}).meta({ id: 'BlindResultsPreview', description: 'before release of a blind run: what you will see, and what the other side will see' });
+export type BlindResultsPreview = z.output<typeof BlindResultsPreviewSchema>;
+
+/** `side`'s view of a blind run: the head of every view and `blindView`'s cells. */
+export function blindResultsView(input: ResultsInput, side: Side): BlindResultsView {
+  return { ...resultsHead(input, side), ...blindView(input.terms, side, input.pairs) };
+}
+
+/**
+ * A blind view as CSV (RFC 4180, formula-safe): one line per count-only cell
+ * with its count, one line per matched account of an accounts cell with your
+ * own record references (space-separated). Hidden cells have no line.
+ */
+export function blindViewToCsv(view: Pick<BlindView, 'cells'>): string {
+  const lines: CsvValue[][] = [];
+  for (const cell of cellList(view.cells)) {
+    if (cell.level === 'count') lines.push([cell.mine, cell.theirs, cell.level, cell.count, '']);
+    for (const records of cell.records ?? []) lines.push([cell.mine, cell.theirs, cell.level, cell.count, records.join(' ')]);
+  }
+  return toCsv(['my_population', 'their_population', 'level', 'count', 'my_records'], lines);
 }

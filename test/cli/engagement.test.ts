@@ -244,6 +244,56 @@ describe('an engagement through the CLI', () => {
     expect(missing.code).toBe(EXIT.notFound);
   });
 
+  it('works referrals against the server: register, accept, a deal in another currency won, shown, disputed and voided by both, declined, lost, and outside the window', { timeout: 60_000 }, async () => {
+    const { agreementId, matchId } = shared;
+    const ok = async (args: string[]) => {
+      const run = await cli.run(args);
+      expect(run.code, `accord ${args.join(' ')}: ${run.stderr}`).toBe(0);
+      return run.stdout;
+    };
+    // Acme introduces Globex: Globex accepts and, as the side introduced, records and wins the deal, in USD at the rate given at close.
+    const referralId = idOf(await cli.run(['referrals', 'register', agreementId, matchId, '--introducer', 'me', '--note', 'lunch with the CFO', '-q']));
+    expect(await ok(['referrals', agreementId, '--profile', 'globex'])).toMatch(new RegExp(`${referralId}\\s+proposed\\s+.+your partner → you`));
+    expect(await ok(['referrals', 'accept', agreementId, referralId, '--profile', 'globex'])).toContain(`is accepted.\nYou record the deal next: accord referrals opportunity ${agreementId} ${referralId}`);
+    expect(await ok(['referrals', 'opportunity', agreementId, referralId, '--amount', '30000', '--currency', 'USD', '--profile', 'globex'])).toContain('has an open deal of USD 30,000.00.');
+    // 15% (terms version 2) of USD 30,000.00 at 0.9 = EUR 4,050.00.
+    const won = await ok(['referrals', 'won', agreementId, referralId, '--amount', '30000', '--currency', 'USD', '--exchange-rate', '0.9', '--profile', 'globex']);
+    expect(won).toContain('is won: USD 30,000.00.\nOwed: EUR 4,050.00 — the deal closed within the attribution window.');
+    const shown = await ok(['referrals', 'show', agreementId, referralId]);
+    expect(shown).toMatch(/stage: +won\n/);
+    expect(shown).toMatch(/introduction: +you introduced your partner on /);
+    expect(shown).toMatch(/deal: +USD 30,000.00 closed .+ at 0\.9\n/);
+    expect(shown).toMatch(/History:\n(.+\n){4}/);
+    expect(shown).toMatch(/referral fee +.+ +your partner → you +15% of USD 30,000.00 × 0\.9 +EUR 4,050.00/);
+    expect(await ok(['ledger', agreementId])).toContain('your partner owes you EUR 4,050.00 (1 entry)');
+    const file = join(cli.dir, 'statement.csv');
+    expect(await ok(['ledger', agreementId, '--statement', '--out', file])).toBe('Wrote the statement to ' + file + '.\n');
+    expect((await readFile(file, 'utf8')).trimEnd().split('\r\n').at(-1)).toMatch(/^,total,.*,Globex,Acme,4050\.00,EUR,405000$/);
+
+    // Globex disputes; the referral is voided only when both name void: the entry is reversed.
+    expect(await ok(['referrals', 'dispute', agreementId, referralId, '--reason', 'the deal came from a tender', '--profile', 'globex'])).toContain('is disputed');
+    expect(await ok(['referrals', 'resolve', agreementId, referralId, '--outcome', 'void'])).toBe('Proposed "void"; it takes effect when your partner names the same.\n');
+    const settled = await ok(['referrals', 'resolve', agreementId, referralId, '--outcome', 'void', '--profile', 'globex']);
+    expect(settled).toContain(`The dispute is settled (void): referral ${referralId} is void.`);
+    const ledger = await ok(['ledger', agreementId]);
+    expect(ledger).toMatch(/referral fee \(reversal\) +.+ +EUR -4,050.00\n/);
+    expect(ledger).toContain('your partner owes you EUR 0.00 (2 entries)');
+
+    // The other direction: Acme withdraws its own proposed referral; then one accepted and lost.
+    const declined = idOf(await cli.run(['referrals', 'register', agreementId, matchId, '--introducer', 'partner', '-q']));
+    expect(await ok(['referrals', 'decline', agreementId, declined, '--reason', 'registered by mistake'])).toMatch(new RegExp(`^Referral ${declined} \\(.+\\) is declined\\.\\n$`));
+    const lost = idOf(await cli.run(['referrals', 'register', agreementId, matchId, '--introducer', 'partner', '-q']));
+    await ok(['referrals', 'accept', agreementId, lost, '--profile', 'globex']);
+    expect(await ok(['referrals', 'lost', agreementId, lost, '--reason', 'went with a competitor'])).toMatch(/ is lost\.\n$/);
+
+    // Introduced 200 days ago, won today: outside the 180-day window, nothing owed, and why.
+    const late = idOf(await cli.run(['referrals', 'register', agreementId, matchId, '--introducer', 'partner', '--introduced-at', new Date(Date.now() - 200 * 86_400_000).toISOString().slice(0, 10), '-q']));
+    await ok(['referrals', 'accept', agreementId, late, '--profile', 'globex']);
+    await ok(['referrals', 'opportunity', agreementId, late, '--amount', '1000', '--currency', 'EUR']);
+    expect(await ok(['referrals', 'won', agreementId, late, '--amount', '1000', '--currency', 'EUR'])).toMatch(/Owed: outside window — no fee or share: the deal closed 200 days after the introduction/);
+    expect(await ok(['referrals', agreementId, '--stage', 'won'])).toMatch(new RegExp(`${late}\\s+won\\s+.+outside window`));
+  });
+
   it('declines after reading, and a wait for what can no longer happen fails', async () => {
     const globexId = json<{ partner: { id: string } }>(await cli.run(['whoami', '--profile', 'globex', '--json'])).partner.id;
     const agreementId = idOf(await cli.run(['propose', join(EXAMPLES, 'terms.yaml'), '--counterparty', globexId, '-q']));

@@ -70,6 +70,8 @@ describe('the engagement state machine', () => {
         ...['MatchPrepare', 'MatchMode', 'MatchRun', 'MatchPartition', 'MatchRowShards', 'MatchBlocks', 'MatchBlockShards', 'MatchMerge'],
         'ExpireProposal',
         'Ended',
+        'RecurringAfterLapse',
+        'StartNextRunAfterLapse',
         'Lapsed',
         // Result approval and release
         'OpenResultApproval',
@@ -81,6 +83,8 @@ describe('the engagement state machine', () => {
         'StartNextRun',
         'Released',
         'DeleteWithheldResults',
+        'RecurringAfterWithheld',
+        'StartNextRunAfterWithheld',
         'Withheld',
         // The other parts an execution may play: the next run of recurring terms, results expiry, deleting an ended agreement's results
         'WaitForNextRun',
@@ -104,8 +108,8 @@ describe('the engagement state machine', () => {
     const awaitResults = definition.States.AwaitResultApproval ?? {};
     expect(awaitResults.Resource).toBe('arn:ARN:states:::lambda:invoke.waitForTaskToken');
     expect(JSON.stringify(awaitResults.Catch)).toContain('"Next":"CheckResultApproval"');
-    // Executions of itself: the next run and the results expiry, each a fresh execution.
-    for (const state of ['StartNextRun', 'ScheduleResultsExpiry', 'ContinueExpiryWait']) {
+    // Executions of itself: the next run (however the run ended) and the results expiry, each a fresh execution.
+    for (const state of ['StartNextRun', 'StartNextRunAfterWithheld', 'StartNextRunAfterLapse', 'ScheduleResultsExpiry', 'ContinueExpiryWait']) {
       expect(definition.States[state]?.Resource).toBe('arn:ARN:states:::states:startExecution');
       expect(JSON.stringify(definition.States[state]?.Arguments)).toContain('$states.context.StateMachine.Id');
     }

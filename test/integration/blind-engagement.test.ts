@@ -1,24 +1,24 @@
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { dynamodb, s3 } from '../../functions/lib/clients.ts';
+import { s3 } from '../../functions/lib/clients.ts';
 import { agreementStore } from '../../functions/lib/stores.ts';
 import { ENV } from '../../infra/definitions.ts';
 import { blindContributionFile } from '../../shared/blind/contribution.ts';
 import { type BlindKeyPair, generateBlindKeyPair } from '../../shared/blind/keys.ts';
 import { deriveRunSecret } from '../../shared/blind/secret.ts';
-import { blindView, ownRowsOfView } from '../../shared/blind/view.ts';
-import { type AccountRow, validateContribution } from '../../shared/contributions/validate.ts';
+import { type BlindResultsPreview, type BlindResultsView, blindSeenOfMe, blindView, ownRowsOfView } from '../../shared/blind/view.ts';
+import type { AccountRow } from '../../shared/contributions/validate.ts';
 import { AccountTable, matchAccounts, type MatchPair, nineBox } from '../../shared/matching/matcher.ts';
 import { normaliseRow } from '../../shared/matching/pipeline.ts';
 import { resultsObjectKeys } from '../../shared/results-objects.ts';
 import { parseTerms, type Side, type TermsInput } from '../../shared/terms.ts';
-import { uniqueSignUp, useTestApi } from '../support/api-client.ts';
+import { uniqueSignUp, until, useTestApi } from '../support/api-client.ts';
+import { COUNTERPARTY_CSV, leaks, namesAndDomainsOf, PROPOSER_CSV, rowsOf, storedItemsOf, storedObjectsOf } from '../support/blind-proof.ts';
 
 /**
  * A blind engagement on the embedded stack, driven through the HTTP API as
- * the CLI drives it: each partner registers an X25519 public key, derives the
+ * the CLI drives it (test/cli/blind-engagement.test.ts drives one through the CLI itself): each partner registers an X25519 public key, derives the
  * run's secret from its private key and the other's public key, blinds its
  * list locally and uploads tokens only; the workflow matches the tokens; each
  * side's view maps back to its own rows on its own side. Then the proof: no
@@ -62,16 +62,6 @@ async function company(name: string): Promise<Company> {
   return { id: signUp.body.partner.id, admin: signUp.body.apiKey, contributor: await key('contributor'), viewer: await key('viewer') };
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 async function registerKey(who: Company, pair: BlindKeyPair): Promise<number> {
   return (await api.call('PUT', '/v1/partners/me/blind-key', { key: who.contributor, body: { publicKey: pair.publicKey } })).status;
 }
@@ -82,10 +72,14 @@ async function agree(proposer: Company, counterparty: Company, terms: TermsInput
   for (const party of [proposer, counterparty]) {
     expect((await api.call('POST', `/v1/agreements/${proposed.body.id}/approvals`, { key: party.admin, body: { termsHash: proposed.body.terms.hash } })).status).toBe(200);
   }
-  const agreement = await until('the run to open', async () => {
-    const current = (await api.call<Agreement>('GET', `/v1/agreements/${proposed.body.id}`, { key: proposer.viewer })).body;
-    return current.currentRunId ? current : undefined;
-  });
+  const agreement = await until(
+    'the run to open',
+    async () => {
+      const current = (await api.call<Agreement>('GET', `/v1/agreements/${proposed.body.id}`, { key: proposer.viewer })).body;
+      return current.currentRunId ? current : undefined;
+    },
+    60_000,
+  );
   return { agreementId: agreement.id, runId: agreement.currentRunId ?? '' };
 }
 
@@ -100,7 +94,7 @@ async function upload(who: Company, agreementId: string, runId: string, body: Re
     const listed = await api.call<{ contributions: Contribution[] }>('GET', `/v1/agreements/${agreementId}/runs/${runId}/contributions`, { key: who.viewer });
     const found = listed.body.contributions.find((c) => c.id === slot.body.contribution.id);
     return found && (found.status === 'accepted' || found.status === 'rejected') ? found : undefined;
-  });
+  }, 60_000);
 }
 
 /** What the CLI does for `accord contribute --blind`: keys of the run, the secret, the tokens of the local file, the upload. */
@@ -115,90 +109,11 @@ async function contributeBlind(who: Company, side: Side, privateKeyPem: string, 
   return { contribution, records: blinded.records, csv: blinded.csv };
 }
 
-// ---------------------------------------------------------------------------
-// The two lists: invented companies, so that any trace of them is unmistakable
-
-const HEADER = 'Account ID,Account Name,Website,Type,Country';
-const PROPOSER_CSV = [
-  HEADER,
-  'p-01,Quillfeather Analytics Inc,https://www.quillfeather-analytics.com,Customer,US',
-  'p-02,Brambleworth Logistics GmbH,brambleworth.de,Customer,DE',
-  'p-03,Zephyrine Biotech,zephyrine-bio.com,Prospect,',
-  'p-04,Marrowvale Foods Ltd,,Opportunity,GB',
-  'p-05,Thistlecombe Robotics,thistlecombe.io,Prospect,US',
-  'p-06,Cobblewick Dental,cobblewick-dental.com,Customer,',
-  'p-07,Quillfeather Analytics,quillfeather-analytics.com,Prospect,US',
-  'p-08,Larkspurine Capital,larkspurine.com,Opportunity,',
-  'p-09,Fennimore Shipping S.A.,,Prospect,FR',
-  'p-10,Glimmerdale Systems,glimmerdale-systems.com,Customer,',
-  '',
-].join('\n');
-const COUNTERPARTY_CSV = [
-  HEADER,
-  'c-01,QUILLFEATHER ANALYTICS,quillfeather-analytics.com,Prospect,',
-  'c-02,Brambleworth Logistics,https://brambleworth.com/en,Opportunity,',
-  'c-03,Zephyrine Biotech AG,zephyrine-biotech.ch,Customer,CH',
-  'c-04,Marrowvale Foods,,Customer,',
-  'c-05,Thistlecombe Robotics,,Customer,DE',
-  'c-06,Cobblewick Dental,,Opportunity,',
-  'c-07,Wrenholt Mining,wrenholt-mining.com,Customer,',
-  'c-08,Fennimore Shipping,,Opportunity,',
-  'c-09,Larkspurine Capital,www.larkspurine.com,Customer,',
-  '',
-].join('\n');
-
-async function rowsOf(csv: string): Promise<AccountRow[]> {
-  const rows: AccountRow[] = [];
-  const report = await validateContribution(Readable.from([Buffer.from(csv)]), {}, (row) => rows.push(row));
-  expect(report.verdict).toBe('accepted');
-  return rows;
-}
-
-/** Every name and domain of both lists, as written and as normalised: none of them may be stored. */
-async function secretsOfTheLists(): Promise<string[]> {
-  const out = new Set<string>();
-  for (const row of [...(await rowsOf(PROPOSER_CSV)), ...(await rowsOf(COUNTERPARTY_CSV))]) {
-    const account = normaliseRow(row);
-    for (const value of [row.name, row.website, account.domainKey, account.nameKey]) if (value) out.add(value);
-    // The distinctive first word of each name, in any case.
-    out.add(account.nameKey.split(' ')[0]!);
-  }
-  return [...out].filter((value) => value.length >= 6);
-}
-
 const BLIND_TERMS: TermsInput = {
   matching: { mode: 'blind', fuzzyThreshold: 1, blindCountry: true },
   // Keep the uploads, so that the proof inspects them too.
   retention: { deleteUploadsAfterMatching: false },
 };
-
-async function storedItemsOf(ids: readonly string[]): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamodb.send(new ScanCommand({ TableName: process.env[ENV.tableName], ExclusiveStartKey }));
-    for (const item of page.Items ?? []) {
-      const text = JSON.stringify(item);
-      if (ids.some((id) => text.includes(id))) items.push(item);
-    }
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  return items;
-}
-
-async function storedObjectsUnder(bucket: string, prefix: string): Promise<{ key: string; text: string }[]> {
-  const out: { key: string; text: string }[] = [];
-  let ContinuationToken: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken }));
-    for (const object of page.Contents ?? []) {
-      const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }));
-      out.push({ key: object.Key ?? '', text: (await body.Body?.transformToString()) ?? '' });
-    }
-    ContinuationToken = page.NextContinuationToken;
-  } while (ContinuationToken);
-  return out;
-}
 
 describe('a blind engagement', () => {
   it('matches tokens only, gives each side its own records back, and stores no name or domain of either list', async () => {
@@ -269,7 +184,7 @@ describe('a blind engagement', () => {
     const matched = await until('the blind run to be matched', async () => {
       const current = (await api.call<Agreement>('GET', `/v1/agreements/${agreementId}`, { key: acme.viewer })).body;
       return current.status === 'awaiting_release' ? current : undefined;
-    });
+    }, 60_000);
     expect(matched.status).toBe('awaiting_release');
 
     // The 9-box is the clear matcher's with exact names, on the same rows.
@@ -300,14 +215,40 @@ describe('a blind engagement', () => {
     expect(JSON.stringify(proposerView)).not.toContain([...theirs.records.keys()][0]);
     expect([...mine.records.keys()].some((record) => JSON.stringify(counterpartyView).includes(record))).toBe(false);
 
+    // The results routes serve the blind views: before release the preview, then each side's released view and CSV.
+    const resultsPath = `/v1/agreements/${agreementId}/runs/${runId}/results`;
+    const preview = await api.call<BlindResultsPreview>('GET', `${resultsPath}/preview`, { key: acme.admin });
+    expect(preview.status, preview.text).toBe(200);
+    expect(preview.body.youWillSee).toMatchObject({ mode: 'blind', side: 'proposer', status: 'awaiting_approval', cells: proposerView.cells });
+    expect(preview.body.resultHash).toBe((await agreementStore().getRun(agreementId, runId))?.summary?.resultHash);
+    expect(preview.body.theyWillSee).toEqual(blindSeenOfMe(terms, 'proposer', pairs));
+    expect(preview.text).not.toContain([...theirs.records.keys()][0]);
+    expect((await api.call<{ error: { code: string } }>('GET', resultsPath, { key: acme.viewer })).body.error.code).toBe('results_not_released');
+    for (const party of [acme, globex]) {
+      const approved = await api.call<{ status: string }>('POST', `${resultsPath}/approvals`, { key: party.admin, body: { resultHash: preview.body.resultHash } });
+      expect(approved.status, approved.text).toBe(200);
+    }
+    const released = await api.call<BlindResultsView>('GET', resultsPath, { key: globex.viewer });
+    expect(released.status, released.text).toBe(200);
+    expect(released.body).toMatchObject({ mode: 'blind', side: 'counterparty', status: 'released', cells: counterpartyView.cells });
+    expect(released.body.releasedAt).not.toBeNull();
+    const csv = await api.call('GET', `${resultsPath}?format=csv`, { key: acme.viewer });
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(csv.text.split('\r\n')[0]).toBe('my_population,their_population,level,count,my_records');
+    expect(csv.text).toContain(`customer,prospect,accounts,1,${proposerView.cells.customer.prospect.records?.[0]?.join(' ')}`);
+    expect([...theirs.records.keys()].some((record) => csv.text.includes(record))).toBe(false);
+    // There is no match to flag or refer: each side sees only its own records.
+    const matchId = 'mch_00000000000000000000';
+    const flagged = await api.call<{ error: { code: string } }>('POST', `${resultsPath}/flags`, { key: acme.contributor, body: { matchId, reason: 'wrong' } });
+    expect([flagged.status, flagged.body.error.code]).toEqual([409, 'blind_results']);
+    const referred = await api.call<{ error: { code: string } }>('POST', `/v1/agreements/${agreementId}/referrals`, { key: acme.contributor, body: { runId, matchId, introducer: 'proposer' } });
+    expect([referred.status, referred.body.error.code]).toEqual([409, 'blind_results']);
+
     // The proof: nothing stored for the agreement or its parties holds a name or a domain of either list.
-    const forbidden = await secretsOfTheLists();
+    const forbidden = await namesAndDomainsOf([PROPOSER_CSV, COUNTERPARTY_CSV]);
     expect(forbidden).toEqual(expect.arrayContaining(['quillfeather-analytics.com', 'Brambleworth Logistics GmbH', 'zephyrine biotech']));
     const items = await storedItemsOf([agreementId, acme.id, globex.id]);
-    const objects = [
-      ...(await storedObjectsUnder(process.env[ENV.uploadsBucket] ?? '', `contributions/${agreementId}/`)),
-      ...(await storedObjectsUnder(process.env[ENV.resultsBucket] ?? '', `results/${agreementId}/`)),
-    ];
+    const objects = await storedObjectsOf(agreementId);
     expect(items.map((item) => item.entity)).toEqual(expect.arrayContaining(['agreement', 'run', 'contribution', 'audit-event', 'run-blind-keys', 'blind-key']));
     const resultsKeys = resultsObjectKeys({ agreementId, id: runId });
     expect(objects.map((object) => object.key)).toEqual(
@@ -322,9 +263,7 @@ describe('a blind engagement', () => {
     // No row of either list is kept for display: the accounts objects of a blind run are empty.
     expect(objects.filter((object) => Object.values(resultsKeys.accounts).includes(object.key)).map((object) => object.text)).toEqual(['', '']);
     expect(objects.some((object) => object.key === mistakeKey)).toBe(false);
-    const texts = [...items.map((item) => ({ where: `${String(item.pk)} ${String(item.sk)}`, text: JSON.stringify(item) })), ...objects.map((object) => ({ where: object.key, text: object.text }))];
-    const leaks = texts.flatMap(({ where, text }) => forbidden.filter((value) => text.toLowerCase().includes(value.toLowerCase())).map((value) => `${where}: ${value}`));
-    expect(leaks).toEqual([]);
+    expect(leaks(items, objects, forbidden)).toEqual([]);
 
     // The same rows in another agreement between the same partners give other tokens.
     const second = await agree(acme, globex, BLIND_TERMS);

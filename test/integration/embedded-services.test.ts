@@ -6,7 +6,7 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { BUCKETS, ENV, TABLE } from '../../infra/definitions.ts';
 import {
@@ -102,6 +102,23 @@ describe('the stack started by the vitest globalSetup', () => {
       expect(buckets).toEqual(expect.arrayContaining([BUCKETS.uploads.localName, BUCKETS.results.localName]));
     } finally {
       dynamodb.destroy();
+      s3.destroy();
+    }
+  });
+  it('deletes many keys of one folder in one DeleteObjects, again and again (s3rver’s folder clean-up races with itself)', async () => {
+    // No retry: the SDK would retry a 500 and hide it.
+    const s3 = new S3Client({ forcePathStyle: true, maxAttempts: 1 });
+    const bucket = process.env[ENV.resultsBucket];
+    try {
+      for (let round = 0; round < 5; round += 1) {
+        const prefix = `cleanup-race/${round}/run/`;
+        const keys = Array.from({ length: 20 }, (_, index) => `${prefix}object-${index}.jsonl`);
+        await Promise.all(keys.map((Key) => s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: '{}' }))));
+        const deleted = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }));
+        expect(deleted.Errors ?? []).toEqual([]);
+        expect((await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).KeyCount).toBe(0);
+      }
+    } finally {
       s3.destroy();
     }
   });

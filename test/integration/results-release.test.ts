@@ -254,6 +254,12 @@ describe('releasing results', () => {
     }
     expect(acmeView.text).toContain('Initech Inc.');
     expect(globexView.text).toContain('"country":"US"');
+    // And by construction: accounts only in cells at level accounts; a hidden cell has not even its count.
+    for (const view of [acmeView.body, globexView.body]) {
+      const levelOf = (cell: { mine: string; theirs: string }) => view.cells.find((c) => c.mine === cell.mine && c.theirs === cell.theirs)?.level;
+      expect(view.matches.map((match) => levelOf(match.cell))).toEqual(view.matches.map(() => 'accounts'));
+      for (const cell of view.cells.filter((c) => c.level === 'hidden')) expect([cell.count, view.nineBox[cell.mine][cell.theirs]]).toEqual([null, null]);
+    }
 
     // Flags: anyone but a viewer, on a match of their view; both sides see it.
     const matchId = acmeView.body.matches[0]?.matchId ?? '';
@@ -303,6 +309,8 @@ describe('releasing results', () => {
     expect(await objectExists(resultsObjectKeys({ agreementId: agreement.id, id: runId }).pairs)).toBe(false);
     expect(await notificationTypes(acme.id)).toContain('results.withheld');
     expect(await notificationTypes(acme.id)).not.toContain('results.released');
+    // One-off terms: the agreement ends with its run.
+    expect(await executionStatus(`${agreement.id}-run-2`)).toBeUndefined();
   });
 
   it('reminds approvers and withholds the results when the approval deadline passes', async () => {
@@ -361,6 +369,81 @@ describe('releasing results', () => {
     // Initech was flagged: not matched again, in no cell.
     expect(second.body.nineBox.customer.customer).toBe(1);
     expect((await read(agreement.id, acme)).status).toBe('released');
+  });
+
+  it('goes on to the next run of recurring terms when a run is withheld or lapses, until a party withdraws', async () => {
+    const [acme, globex] = [await company('Acme'), await company('Globex')];
+    const agreement = await agree(acme, globex, { ...TERMS, schedule: { recurrenceEveryDays: 30, contributionDeadlineDays: 14, reminderDays: [] } });
+    const firstRun = agreement.currentRunId ?? '';
+    const openedAt = Date.parse((await agreementStore().getRun(agreement.id, firstRun))?.openedAt ?? '');
+    const nextRun = (after: string) =>
+      eventually(`the run after ${after}`, async () => {
+        const current = await read(agreement.id, acme);
+        return current.currentRunId !== after && current.status === 'awaiting_contributions' ? (current.currentRunId ?? '') : undefined;
+      });
+
+    // Run 1 is declined: withheld, nothing released; the agreement waits for its next run.
+    await matchRun(agreement.id, firstRun, acme, globex, { acme: ACME, globex: GLOBEX });
+    expect((await api.call('POST', `${resultsPath(agreement)}/decline`, { key: globex.approver, body: { reason: 'duplicates' } })).status).toBe(200);
+    expect(await eventually('run 2’s execution to wait', async () => ((await executionStatus(`${agreement.id}-run-2`)) === 'RUNNING' ? true : undefined))).toBe(true);
+    expect((await read(agreement.id, acme)).status).toBe('withheld');
+    await advance(openedAt + 30 * DAY + 1_000);
+    const secondRun = await nextRun(firstRun);
+    expect((await agreementStore().getRun(agreement.id, secondRun))?.sequence).toBe(2);
+    expect((await api.call('GET', resultsPath(agreement, firstRun), { key: acme.viewer })).body).toMatchObject({ error: { code: 'results_withheld' } });
+
+    // Run 2: nobody contributes; approvers hear of it two days before the deadline, it lapses at the deadline, and run 3 opens on its date all the same.
+    await advance(openedAt + (30 + 13) * DAY);
+    await eventually('the escalation', async () => ((await notificationTypes(acme.id)).includes('contribution.deadline_near') ? true : undefined));
+    await advance(openedAt + (30 + 15) * DAY);
+    await eventually('run 2 to lapse', async () => ((await read(agreement.id, acme)).status === 'lapsed' ? true : undefined));
+    expect(await notificationTypes(acme.id)).toContain('run.lapsed');
+    await advance(openedAt + 61 * DAY);
+    const thirdRun = await nextRun(secondRun);
+    expect((await agreementStore().getRun(agreement.id, thirdRun))?.sequence).toBe(3);
+    expect((await notificationTypes(globex.id)).filter((type) => type === 'run.opened')).toHaveLength(3);
+
+    // Withdrawn: no run follows.
+    expect((await api.call('POST', `/v1/agreements/${agreement.id}/withdraw`, { key: acme.admin, body: { reason: 'no budget' } })).status).toBe(200);
+    expect(await eventually('run 3 to be stopped', async () => ((await executionStatus(`${agreement.id}-run-3`)) === 'ABORTED' ? true : undefined))).toBe(true);
+    await advance(openedAt + 120 * DAY + 1_000);
+    expect(await read(agreement.id, acme)).toMatchObject({ status: 'withdrawn', currentRunId: thirdRun });
+    expect(await executionStatus(`${agreement.id}-run-4`)).toBeUndefined();
+  });
+
+  it('attributes a referral won inside the window as time passes, and nothing to one won after it', async () => {
+    const [acme, globex] = [await company('Acme'), await company('Globex')];
+    const incentives = { currency: 'EUR', referralFeeBps: 1000, attributionWindowDays: 180 };
+    const agreement = await agree(acme, globex, { ...TERMS, incentives, retention: { resultsKeptDays: 365 } });
+    const runId = agreement.currentRunId ?? '';
+    const resultHash = await matchRun(agreement.id, runId, acme, globex, { acme: ACME, globex: GLOBEX });
+    for (const party of [acme, globex]) await api.call('POST', `${resultsPath(agreement)}/approvals`, { key: party.approver, body: { resultHash } });
+    const matchId = (await api.call<ResultsView>('GET', resultsPath(agreement), { key: acme.viewer })).body.matches[0]?.matchId;
+    const referrals = `/v1/agreements/${agreement.id}/referrals`;
+    type Referral = { id: string; stage: string; attribution?: { outcome: string; totalMinor?: number } };
+    // Introduced today, both ways round: Acme introduces Globex, and Globex Acme. The side introduced accepts and opens a deal.
+    const introduce = async (introducer: Company, introduced: Company) => {
+      const body = { runId, matchId, introducer: introducer === acme ? 'proposer' : 'counterparty' };
+      const registered = await api.call<Referral>('POST', referrals, { key: introducer.admin, body });
+      expect(registered.status).toBe(201);
+      expect((await api.call('POST', `${referrals}/${registered.body.id}/accept`, { key: introduced.admin })).status).toBe(200);
+      expect((await api.call('POST', `${referrals}/${registered.body.id}/opportunity`, { key: introduced.admin, body: { amountMinor: 5_000_000, currency: 'EUR' } })).status).toBe(200);
+      return registered.body.id;
+    };
+    const introducedAt = workflows.service.now();
+    const toGlobex = await introduce(acme, globex);
+    const toAcme = await introduce(globex, acme);
+    const win = async (id: string, who: Company) =>
+      (await api.call<Referral>('POST', `${referrals}/${id}/won`, { key: who.admin, body: { amountMinor: 4_812_345, currency: 'EUR', closedAt: virtualNow().toISOString() } })).body;
+
+    // 100 days on, Globex wins its deal: 10% of EUR 48,123.45, rounded half to even, is owed to Acme.
+    await advance(introducedAt + 100 * DAY);
+    expect(await win(toGlobex, globex)).toMatchObject({ stage: 'won', attribution: { outcome: 'attributed', totalMinor: 481_234 } });
+    // 200 days on, Acme wins its deal: the 180-day window has ended, nothing is owed.
+    await advance(introducedAt + 200 * DAY);
+    expect(await win(toAcme, acme)).toMatchObject({ stage: 'won', attribution: { outcome: 'outside_window' } });
+    const ledger = await api.call<{ entries: { referralId: string; amountMinor: number; payerId: string; payeeId: string }[] }>('GET', `/v1/agreements/${agreement.id}/ledger`, { key: acme.viewer });
+    expect(ledger.body.entries.map((entry) => [entry.referralId, entry.amountMinor, entry.payerId, entry.payeeId])).toEqual([[toGlobex, 481_234, globex.id, acme.id]]);
   });
 
   it('deletes every run’s results when a party withdraws', async () => {

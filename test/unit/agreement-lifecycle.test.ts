@@ -17,6 +17,7 @@ import {
   FINAL_STATUSES,
   isOpen,
   lapse,
+  openRun,
   propose,
   ProposeAgreementRequestSchema,
   sideOf,
@@ -86,8 +87,11 @@ describe('transition table', () => {
     ['matching', 'awaiting_release'],
     ['awaiting_release', 'released'],
     ['awaiting_release', 'withheld'],
+    // The next run of recurring terms, however the previous one ended.
     ['released', 'awaiting_contributions'],
-    ...(['proposed', 'awaiting_contributions', 'matching', 'awaiting_release', 'released'] as const).flatMap((from) =>
+    ['withheld', 'awaiting_contributions'],
+    ['lapsed', 'awaiting_contributions'],
+    ...(['proposed', 'awaiting_contributions', 'matching', 'awaiting_release', 'released', 'withheld', 'lapsed'] as const).flatMap((from) =>
       (['declined', 'withdrawn', 'expired'] as const).map((to): [AgreementStatus, AgreementStatus] => [from, to]),
     ),
   ];
@@ -98,14 +102,25 @@ describe('transition table', () => {
   });
 
   it('has exactly these final statuses', () => {
-    expect([...FINAL_STATUSES].sort()).toEqual(['declined', 'expired', 'lapsed', 'withdrawn', 'withheld']);
+    expect([...FINAL_STATUSES].sort()).toEqual(['declined', 'expired', 'withdrawn']);
   });
 
-  it('counts a released agreement open only when its terms recur', () => {
-    expect(isOpen(inStatus('released'))).toBe(false);
-    expect(isOpen(inStatus('released', { schedule: { recurrenceEveryDays: 90 } }))).toBe(true);
+  it.each(['released', 'withheld', 'lapsed'] as const)('counts a %s agreement open only when its terms recur', (status) => {
+    expect(isOpen(inStatus(status))).toBe(false);
+    expect(isOpen(inStatus(status, { schedule: { recurrenceEveryDays: 90 } }))).toBe(true);
     expect(isOpen(inStatus('matching'))).toBe(true);
-    expect(isOpen(inStatus('withheld'))).toBe(false);
+  });
+});
+
+describe('openRun', () => {
+  it.each(['released', 'withheld', 'lapsed'] as const)('opens the next run of recurring terms after a %s run, and none after a one-off run', (status) => {
+    const runId = newId('run');
+    expectError(() => openRun(inStatus(status), runId, SYSTEM_ACTOR, later(10)), ConflictError, 'wrong_status');
+    expect(changed(openRun(inStatus(status, { schedule: { recurrenceEveryDays: 90 } }), runId, SYSTEM_ACTOR, later(10)))).toMatchObject({ status: 'awaiting_contributions', currentRunId: runId });
+  });
+
+  it.each(['declined', 'withdrawn', 'expired'] as const)('opens no run once the agreement is %s, recurring or not', (status) => {
+    expectError(() => openRun(inStatus(status, { schedule: { recurrenceEveryDays: 90 } }), newId('run'), SYSTEM_ACTOR, later(10)), ConflictError, 'wrong_status');
   });
 });
 
@@ -349,13 +364,13 @@ describe('decline and withdraw', () => {
       });
     });
 
-    it(`${name} ends a released agreement only when it recurs`, () => {
-      expectError(() => command(inStatus('released'), {}, proposerAdmin, later(10)), ConflictError, 'wrong_status');
-      const recurring = inStatus('released', { schedule: { recurrenceEveryDays: 90 } });
+    it.each(['released', 'withheld', 'lapsed'] as const)(`${name} ends a %s agreement only when it recurs (between runs)`, (status) => {
+      expectError(() => command(inStatus(status), {}, proposerAdmin, later(10)), ConflictError, 'wrong_status');
+      const recurring = inStatus(status, { schedule: { recurrenceEveryDays: 90 } });
       expect(changed(command(recurring, {}, proposerAdmin, later(10))).status).toBe(to);
     });
 
-    it.each(['lapsed', 'withheld', 'expired', to === 'declined' ? 'withdrawn' : 'declined'] as const)(`${name} answers wrong_status when the agreement is %s`, (status) => {
+    it.each(['expired', to === 'declined' ? 'withdrawn' : 'declined'] as const)(`${name} answers wrong_status when the agreement is %s`, (status) => {
       expectError(() => command(inStatus(status), {}, proposerAdmin, later(10)), ConflictError, 'wrong_status');
     });
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { blindContribution, type BlindRow } from '../../shared/blind/contribution.ts';
 import { BlindTable, matchBlind } from '../../shared/blind/matcher.ts';
-import { blindSeenOfMe, blindView, ownRowsOfView } from '../../shared/blind/view.ts';
+import { blindSeenOfMe, blindView, blindViewToCsv, ownRowsOfView } from '../../shared/blind/view.ts';
 import type { AccountRow } from '../../shared/contributions/validate.ts';
 import { AccountTable, matchAccounts, type MatchPair, nineBox, pairsToJsonLines } from '../../shared/matching/matcher.ts';
 import { normaliseRow } from '../../shared/matching/pipeline.ts';
@@ -219,5 +219,12 @@ describe('blindView', () => {
     // The proposer hides opportunity x customer, so the counterparty sees nothing of customer x opportunity either.
     expect(view.cells.customer.opportunity).toEqual({ level: 'hidden' });
     expect(JSON.stringify(view)).not.toMatch(/pa\d/);
+  });
+  it('as CSV: a line per count-only cell, a line per matched account with the side’s own records, nothing of hidden cells', () => {
+    const lines = blindViewToCsv(blindView(terms, 'proposer', pairs)).split('\r\n');
+    expect(lines[0]).toBe('my_population,their_population,level,count,my_records');
+    expect(lines).toEqual(expect.arrayContaining(['customer,prospect,accounts,2,pa1', 'customer,prospect,accounts,2,pa2 pa3', 'prospect,prospect,count,1,', 'opportunity,prospect,count,0,']));
+    expect(lines.filter((line) => line.startsWith('opportunity,customer'))).toEqual([]);
+    expect(lines.join()).not.toMatch(/pb\d/);
   });
 });

@@ -57,10 +57,10 @@ export interface EngagementWorkflowProps {
  *   {agreementId, purge: true}        DeleteAgreementResults (the agreement was withdrawn or declined)
  *
  *   OpenRun ─> AwaitContributions ⇄ CheckContributions ─(both in)─> matching ─> OpenResultApproval
- *              (reminders, escalation; deadline: Lapsed)
+ *              (reminders, escalation; deadline: [StartNextRunAfterLapse when recurring] ─> Lapsed)
  *   OpenResultApproval ─> AwaitResultApproval ⇄ CheckResultApproval (reminders)
  *        ├─(both approved)─> ScheduleResultsExpiry [─> StartNextRun when recurring] ─> Released
- *        └─(declined, deadline)─> DeleteWithheldResults ─> Withheld
+ *        └─(declined, deadline)─> DeleteWithheldResults [─> StartNextRunAfterWithheld when recurring] ─> Withheld
  *   AwaitApprovals timeout: ExpireProposal; declined, withdrawn: Ended
  */
 export class EngagementWorkflow extends Construct {
@@ -115,6 +115,15 @@ export class EngagementWorkflow extends Construct {
 
     const ended = new Succeed(this, 'Ended', { queryLanguage: QueryLanguage.JSONATA });
     const lapsed = new Succeed(this, 'Lapsed', { queryLanguage: QueryLanguage.JSONATA });
+    // However a run ends (released, withheld, lapsed), recurring terms start the next run's execution first (functions/tasks/next-run.ts).
+    const thenNextRun = (after: string, end: IChainable) =>
+      Choice.jsonata(this, `Recurring${after}`)
+        .when(
+          Condition.jsonata("{% $states.input.nextExecutionName != '' %}"),
+          this.startSelf(`StartNextRun${after}`, '{% $states.input.nextExecutionName %}', { agreementId, opensAt: '{% $states.input.nextRunOpensAt %}' }, end),
+        )
+        .otherwise(end);
+    const nextRunOutputs = { nextRunOpensAt: '{% $states.result.Payload.nextRunOpensAt %}', nextExecutionName: '{% $states.result.Payload.nextExecutionName %}' };
     const contributionsIn = matching;
     const expire = invoke('ExpireProposal', expireProposal, { agreementId, now }, { agreementId, status: '{% $states.result.Payload.status %}' }).next(ended);
 
@@ -130,7 +139,7 @@ export class EngagementWorkflow extends Construct {
       'CheckContributions',
       checkContributions,
       { agreementId, runId: '{% $states.input.runId %}', now },
-      { agreementId, runId: '{% $states.input.runId %}', outcome: '{% $states.result.Payload.outcome %}', nextCheckSeconds: '{% $states.result.Payload.nextCheckSeconds %}' },
+      { agreementId, runId: '{% $states.input.runId %}', outcome: '{% $states.result.Payload.outcome %}', nextCheckSeconds: '{% $states.result.Payload.nextCheckSeconds %}', ...nextRunOutputs },
     );
     awaitContributions.addCatch(check, { errors: ['States.Timeout'], outputs: '{% $states.input %}' });
     awaitContributions.next(check);
@@ -138,7 +147,7 @@ export class EngagementWorkflow extends Construct {
       Choice.jsonata(this, 'ContributionsOutcome')
         .when(Condition.jsonata("{% $states.input.outcome = 'waiting' %}"), awaitContributions)
         .when(Condition.jsonata("{% $states.input.outcome = 'contributed' %}"), contributionsIn)
-        .otherwise(lapsed),
+        .otherwise(thenNextRun('AfterLapse', lapsed)),
     );
 
     // Result approval: the same wait-and-check pattern as contributions.
@@ -169,8 +178,7 @@ export class EngagementWorkflow extends Construct {
         outcome: '{% $states.result.Payload.outcome %}',
         nextCheckSeconds: '{% $states.result.Payload.nextCheckSeconds %}',
         expiresAt: '{% $states.result.Payload.expiresAt %}',
-        nextRunOpensAt: '{% $states.result.Payload.nextRunOpensAt %}',
-        nextExecutionName: '{% $states.result.Payload.nextExecutionName %}',
+        ...nextRunOutputs,
       },
     );
     awaitResults.addCatch(checkResults, { errors: ['States.Timeout'], outputs: '{% $states.input %}' });
@@ -179,12 +187,14 @@ export class EngagementWorkflow extends Construct {
     openApproval.next(awaitResults);
 
     // Released: a fresh execution waits for the results' expiry; recurring terms start the next run's execution.
-    const startNextRun = this.startSelf('StartNextRun', '{% $states.input.nextExecutionName %}', { agreementId, opensAt: '{% $states.input.nextRunOpensAt %}' }, released);
-    const recurring = Choice.jsonata(this, 'Recurring')
-      .when(Condition.jsonata("{% $states.input.nextExecutionName != '' %}"), startNextRun)
-      .otherwise(released);
-    const scheduleExpiry = this.startSelf('ScheduleResultsExpiry', "{% $states.input.runId & '-expiry' %}", { agreementId, runId, expiresAt: '{% $states.input.expiresAt %}' }, recurring);
-    const deleteWithheld = invoke('DeleteWithheldResults', deleteResults, { agreementId, runId, because: 'withheld', now }, { agreementId, runId }).next(withheld);
+    const scheduleExpiry = this.startSelf('ScheduleResultsExpiry', "{% $states.input.runId & '-expiry' %}", { agreementId, runId, expiresAt: '{% $states.input.expiresAt %}' }, thenNextRun('', released));
+    // Withheld: the results go; recurring terms go on to the next run all the same.
+    const deleteWithheld = invoke(
+      'DeleteWithheldResults',
+      deleteResults,
+      { agreementId, runId, because: 'withheld', now },
+      { agreementId, runId, nextRunOpensAt: '{% $states.input.nextRunOpensAt %}', nextExecutionName: '{% $states.input.nextExecutionName %}' },
+    ).next(thenNextRun('AfterWithheld', withheld));
     checkResults.next(
       Choice.jsonata(this, 'ResultApprovalOutcome')
         .when(Condition.jsonata("{% $states.input.outcome = 'waiting' %}"), awaitResults)

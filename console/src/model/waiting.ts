@@ -58,9 +58,10 @@ export function waitingOn(agreement: Agreement, mySide: Side, run?: Pick<RunView
     case 'awaiting_release':
       return { on: 'both', what: 'both sides’ approval of the results' };
     case 'released':
-      return agreement.terms.schedule.recurrenceEveryDays === undefined
-        ? { on: 'nobody', what: 'nothing: the results are released' }
-        : { on: 'system', what: `the next run (every ${agreement.terms.schedule.recurrenceEveryDays} days)` };
+    case 'withheld':
+    case 'lapsed':
+      if (agreement.terms.schedule.recurrenceEveryDays !== undefined) return { on: 'system', what: `the next run (every ${agreement.terms.schedule.recurrenceEveryDays} days)` };
+      return { on: 'nobody', what: agreement.status === 'released' ? 'nothing: the results are released' : ENDED[agreement.status] ?? 'nothing' };
     default:
       return { on: 'nobody', what: ENDED[agreement.status] ?? 'nothing' };
   }

@@ -174,6 +174,13 @@ export function ResultsPage({ api, partner, announce, agreementId }: PageProps &
     const agreement = await api.agreement(agreementId);
     const runId = agreement.currentRunId;
     if (!runId) return { agreement, note: 'No run has opened yet, so there are no results.' };
+    if (agreement.terms.matching.mode === 'blind') {
+      return {
+        agreement,
+        runId,
+        note: `This agreement matches blind: Accord holds tokens, not your accounts, so its results are read where your list was blinded, with the CLI (accord results ${agreementId}; accord approve ${agreementId} to approve them).`,
+      };
+    }
     if (agreement.status === 'awaiting_release') {
       try {
         return { agreement, runId, preview: await api.resultsPreview(agreementId, runId) };
