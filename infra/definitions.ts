@@ -17,6 +17,15 @@ export const TABLE = {
   ],
 } as const;
 
+/**
+ * The longest any object of the data buckets may lawfully live, in days: a run
+ * open for the longest contribution deadline the terms allow (365), its results
+ * awaiting approval the longest (90), then kept the longest (3650), with the
+ * uploads kept as long as the results. The workflow deletes far sooner; a
+ * lifecycle rule expires whatever a failed deletion left after this.
+ */
+export const LONGEST_RETENTION_DAYS = 365 + 90 + 3650;
+
 export type BucketRole = 'uploads' | 'results';
 
 export const BUCKETS: Record<BucketRole, { localName: string; purpose: string }> = {

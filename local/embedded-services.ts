@@ -204,7 +204,7 @@ function isErrno(error: unknown, code: string): boolean {
 
 // --- DynamoDB Local -------------------------------------------------------------
 
-interface RunningDynamoDB {
+export interface RunningDynamoDB {
   port: number;
   pid: number;
   stop(): Promise<void>;
@@ -308,7 +308,7 @@ async function compileLauncher(files: DynamoDBLocalFiles, outDir: string): Promi
   }
 }
 
-async function startDynamoDB(dataDir: string, port: number): Promise<RunningDynamoDB> {
+export async function startDynamoDB(dataDir: string, port: number): Promise<RunningDynamoDB> {
   const files = await locateDynamoDBLocal();
   const classDir = await ensureLauncher(files, dataDir);
   useWriteAheadLog(join(dataDir, 'dynamodb', DYNAMODB_LOCAL_DB_FILE));
@@ -399,7 +399,7 @@ async function killAndWait(
 
 // --- s3rver -------------------------------------------------------------------
 
-interface RunningS3 {
+export interface RunningS3 {
   port: number;
   stop(): Promise<void>;
 }
@@ -435,7 +435,7 @@ interface S3rverApp {
 
 type S3rverConstructor = new (options: S3rverOptions) => S3rverApp;
 
-async function startS3(
+export async function startS3(
   dataDir: string,
   port: number,
   onObjectCreated: EmbeddedServicesOptions['onObjectCreated'],

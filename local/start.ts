@@ -15,7 +15,7 @@ import { startApiServer, type ApiServer } from './api-server.ts';
 import { EmbeddedStackError, startEmbeddedServices, type EmbeddedServices } from './embedded-services.ts';
 import { startLocalWorkflows } from './local-stack.ts';
 import { provisionStorage } from './provision.ts';
-import { deliverObjectCreated } from './s3-events.ts';
+import { deliverObjectCreated, redeliverPendingUploads } from './s3-events.ts';
 import type { LocalStepFunctions } from './stepfunctions-service.ts';
 
 const USAGE = `usage: npm start -- [--port N] [--data DIR] [--host ADDRESS] [--quiet]
@@ -117,6 +117,8 @@ async function main(): Promise<void> {
     running.api = api;
     // The stand-in for the EventBridge schedule that runs the notification dispatcher on AWS.
     running.dispatch = startDispatchLoop({ intervalMs: 2_000 });
+    // Uploads whose notification a killed stack never handled (S3 notifications live in this process here).
+    const redelivered = await redeliverPendingUploads();
 
     const what = [created.createdTable ? 'created the table' : '', created.createdBuckets.length ? `created ${created.createdBuckets.join(', ')}` : ''].filter(Boolean);
     console.log(
@@ -128,7 +130,7 @@ async function main(): Promise<void> {
         `  S3 (s3rver)     ${services.s3.endpoint}`,
         `  Step Functions  ${workflows.service.endpoint}   (${Object.keys(workflows.stateMachines).length} state machine(s); ${workflows.service.recovered} execution(s) resumed)`,
         `  e-mail outbox   ${mailDir}`,
-        `  data folder     ${services.dataDir}${what.length ? ` (${what.join('; ')})` : ' (existing data)'}`,
+        `  data folder     ${services.dataDir}${what.length ? ` (${what.join('; ')})` : ' (existing data)'}${redelivered ? `; ${redelivered} pending upload(s) delivered again` : ''}`,
         'Press Ctrl-C to stop.',
       ].join('\n'),
     );

@@ -48,7 +48,12 @@ export interface UploadedObject {
  * written, it repeats what follows the report (both steps are idempotent),
  * so a validation that died right after writing it is finished by the retry.
  */
-export async function validateUploadedContribution(ids: { agreementId: string; runId: string; contributionId: string }, object: UploadedObject, now: Date): Promise<Contribution | undefined> {
+export async function validateUploadedContribution(
+  ids: { agreementId: string; runId: string; contributionId: string },
+  object: UploadedObject,
+  now: Date,
+  options: { abandonedBefore?: Date } = {},
+): Promise<Contribution | undefined> {
   const contributions = contributionStore();
   const contribution = await contributions.get(ids.agreementId, ids.runId, ids.contributionId);
   if (!contribution) return undefined;
@@ -56,8 +61,10 @@ export async function validateUploadedContribution(ids: { agreementId: string; r
     await afterValidation(contribution, now);
     return undefined;
   }
-  // A validation that died half-way (the function timed out or crashed) is taken over once it is surely dead.
-  const abandoned = contribution.status === 'validating' && Date.parse(contribution.uploadedAt ?? '') < Date.now() - ABANDONED_AFTER_MS;
+  // A validation that died half-way (the function timed out or crashed) is taken over once it is surely dead:
+  // after the validating function's timeout, or, when the caller knows better (a restarted embedded stack), before `abandonedBefore`.
+  const abandonedBefore = options.abandonedBefore?.getTime() ?? Date.now() - ABANDONED_AFTER_MS;
+  const abandoned = contribution.status === 'validating' && Date.parse(contribution.uploadedAt ?? '') < abandonedBefore;
   if (contribution.status !== 'awaiting_upload' && !abandoned) return undefined;
   const validating: Contribution = { ...contribution, status: 'validating', uploadedAt: new Date().toISOString() };
   if (!(await contributions.transition(validating, [contribution.status]))) return undefined;

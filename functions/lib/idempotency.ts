@@ -32,6 +32,16 @@ export const REPLAYED_HEADER = 'idempotent-replayed';
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 /** Longer than an API function's timeout (10 s): a claim older than this belongs to a request that died. */
 export const IDEMPOTENCY_LEASE_MS = 60_000;
+/**
+ * ACCORD_IDEMPOTENCY_LEASE_MS overrides the lease where a shorter one is safe: a single local process,
+ * whose requests all die with it (the crash test restarts one and retries at once).
+ */
+export const IDEMPOTENCY_LEASE_ENV = 'ACCORD_IDEMPOTENCY_LEASE_MS';
+
+function leaseMs(): number {
+  const configured = Number(process.env[IDEMPOTENCY_LEASE_ENV]);
+  return Number.isInteger(configured) && configured > 0 ? configured : IDEMPOTENCY_LEASE_MS;
+}
 /** Answers larger than this are not kept (an item holds 400 KB); their retries run again. */
 export const MAX_KEPT_ANSWER_BYTES = 256 * 1024;
 /** 16 to 255 visible ASCII characters: a UUID is the usual choice. */
@@ -131,7 +141,7 @@ export function idempotency(
         fingerprint,
         lockToken,
         now: new Date(),
-        leaseMs: IDEMPOTENCY_LEASE_MS,
+        leaseMs: leaseMs(),
         ttlSeconds: IDEMPOTENCY_TTL_SECONDS,
       });
       if (found.outcome === 'claimed') {

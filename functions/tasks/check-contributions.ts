@@ -4,6 +4,7 @@ import type { Side } from '../../shared/terms.ts';
 import { ENV } from '../../infra/definitions.ts';
 import { runAgreementCommand } from '../lib/agreement-commands.ts';
 import { announce } from '../lib/announcements.ts';
+import { deleteRunUploads } from '../lib/delete-uploads.ts';
 import { requireEnv } from '../lib/config.ts';
 import { agreementStore } from '../lib/stores.ts';
 import { runUpdate, StaleAgreementError, type StoredAgreement } from '../store/agreement-store.ts';
@@ -40,6 +41,11 @@ export const handler = async (event: unknown): Promise<Outcome> => {
 
     if (check.outcome === 'contributed') return { outcome: 'contributed', nextCheckSeconds: 0, ...NO_NEXT_RUN };
 
+    if (run.status === 'lapsed') {
+      // A retry after the lapse was written: only the deletion below may be left to do.
+      await deleteRunUploads(run.agreementId, run.id);
+      return { outcome: 'lapsed', nextCheckSeconds: 0, ...nextRunAfter(stored.agreement, run) };
+    }
     if (check.outcome === 'lapsed') {
       const lapsedRun: Run = { ...run, status: 'lapsed', version: run.version + 1 };
       const { agreement } = await runAgreementCommand(input.agreementId, SYSTEM_ACTOR, lapse, {
@@ -49,6 +55,8 @@ export const handler = async (event: unknown): Promise<Outcome> => {
           ...announce('run.lapsed', [stored.agreement.proposerId, stored.agreement.counterpartyId], facts, input.now, [run.id]),
         ],
       });
+      // The run will never be matched: the upload of the side that did contribute is not kept.
+      await deleteRunUploads(run.agreementId, run.id);
       return { outcome: 'lapsed', nextCheckSeconds: 0, ...nextRunAfter(agreement, run) };
     }
 

@@ -11,7 +11,7 @@ import {
   type BucketProps,
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { BUCKETS, type BucketRole, TABLE } from '../definitions.ts';
+import { BUCKETS, type BucketRole, LONGEST_RETENTION_DAYS, TABLE } from '../definitions.ts';
 
 /** What a function may do with the table. */
 export type TableAccess = 'read' | 'readWrite';
@@ -138,6 +138,8 @@ export class StorageConstruct extends Construct {
             expiredObjectDeleteMarker: true,
           },
           { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+          // The backstop of the terms' retention: nothing outlives the longest the terms allow, even if a deletion failed.
+          { id: 'expire-after-longest-retention', expiration: Duration.days(LONGEST_RETENTION_DAYS) },
         ],
         ...extra,
       });

@@ -307,6 +307,7 @@ describe('least privilege of the API functions', () => {
         'ApiPreviewResults',
         'ApiRegisterReferral',
         'ContributionsContributionUploaded',
+        'EngagementCheckContributionsFunction',
         'EngagementDeleteResultsFunction',
         'EngagementMatchingMatchBlocksFunction',
         'EngagementMatchingMatchMergeFunction',
@@ -323,6 +324,10 @@ describe('least privilege of the API functions', () => {
     const validator = byRole.get('ContributionsContributionUploaded') ?? [];
     expect(validator.every((a) => /^s3:(Get|ListBucket|DeleteObject)/.test(a) && a.endsWith('contributions'))).toBe(true);
     expect(validator).toEqual(expect.arrayContaining(['s3:GetObject contributions', 's3:ListBucketVersions contributions', 's3:DeleteObjectVersion contributions']));
+    // Lapsing a run deletes every version of its uploads, and reads nothing.
+    const lapse = byRole.get('EngagementCheckContributionsFunction') ?? [];
+    expect(lapse).toEqual(expect.arrayContaining(['s3:ListBucketVersions contributions', 's3:DeleteObjectVersion contributions']));
+    expect(lapse.some((a) => a.startsWith('s3:Get') || a.endsWith('results'))).toBe(false);
     // The one-task match reads uploads, writes results, and deletes every version of the run's uploads.
     const matchRun = byRole.get('EngagementMatchingMatchRunFunction') ?? [];
     expect(matchRun).toEqual(expect.arrayContaining(['s3:GetObject contributions', 's3:ListBucketVersions contributions', 's3:DeleteObjectVersion contributions', 's3:PutObject results']));

@@ -3,11 +3,13 @@ import type { RouteDefinition } from '../../functions/api/routes.ts';
 import { agreementStore } from '../../functions/lib/stores.ts';
 import { generateBlindKeyPair } from '../../shared/blind/keys.ts';
 import type { ApiClient } from '../support/api-client.ts';
-import { type AgreementBody, type Company, company, openRun, partitionItems, ROLE_NAMES, until, type Role } from '../reliability/support.ts';
+import { type AgreementBody, type Company, company, partitionItems, ROLE_NAMES, until, type Role } from '../reliability/support.ts';
+import { matchedRun, release } from '../support/released-run.ts';
 
 /**
- * Three tenants for the security suites: A and B in an agreement with an open
- * run, C outside it, each with a key of every role and a webhook. Routes are
+ * Three tenants for the security suites: A and B in an agreement whose run is
+ * released, with a referral won (so the ledger has entries) and one just
+ * registered, C outside it, each with a key of every role and a webhook. Routes are
  * walked generically from ROUTES: a path parameter is filled from
  * PARAM_FILLERS by its name, a body from SAMPLE_BODIES by the route's handler.
  */
@@ -17,6 +19,14 @@ export interface World {
   b: Company;
   c: Company;
   agreement: AgreementBody & { currentRunId: string };
+  /** A referral A registered on a released match, still proposed: the walk moves it through its lifecycle. */
+  referralId: string;
+  /** A referral won before the walk: the ledger holds its entries. */
+  wonReferralId: string;
+  /** A released match no referral is on yet, seen at level accounts by both: the walk registers a referral on it. */
+  spareMatchId: string;
+  /** Another released match, for the walk to flag (a flagged match cannot be referred). */
+  flagMatchId: string;
   /** A viewer key of A made to be revoked by the walk, so that A keeps its own keys. */
   spareKeyIdOfA: string;
 }
@@ -29,8 +39,6 @@ export type Owner = 'parties' | 'a' | 'anyone';
 export interface ParamFiller {
   owner: Owner;
   fill(world: World): string;
-  /** The world does not make the thing yet: a well-formed id of nothing, so even its owners get 404. */
-  missing?: true;
 }
 
 /**
@@ -43,8 +51,7 @@ export const PARAM_FILLERS: Record<string, ParamFiller> = {
   agreementId: { owner: 'parties', fill: (world) => world.agreement.id },
   runId: { owner: 'parties', fill: (world) => world.agreement.currentRunId },
   keyId: { owner: 'a', fill: (world) => world.spareKeyIdOfA },
-  // TODO(issue 8): a released run and a registered referral in the world, so that referral routes are walked on one that exists.
-  referralId: { owner: 'parties', fill: () => 'ref_00000000000000000000', missing: true },
+  referralId: { owner: 'parties', fill: (world) => world.referralId },
   asset: { owner: 'anyone', fill: () => 'app-000000000000.js' },
 };
 
@@ -61,8 +68,8 @@ export const SAMPLE_BODIES: Record<string, (world: World, who: PartyName) => unk
   'put-webhook': (_world, who) => ({ url: `http://127.0.0.1:9/hooks/${who}` }),
   'put-blind-key': () => ({ publicKey: generateBlindKeyPair().publicKey }),
   'approve-results': () => ({ resultHash: `sha256:${'0'.repeat(64)}` }),
-  'flag-match': () => ({ matchId: 'mch_00000000000000000000', reason: 'walk' }),
-  'register-referral': (world) => ({ runId: world.agreement.currentRunId, matchId: 'mch_00000000000000000000', introducer: 'proposer' }),
+  'flag-match': (world) => ({ matchId: world.flagMatchId, reason: 'walk' }),
+  'register-referral': (world) => ({ runId: world.agreement.currentRunId, matchId: world.spareMatchId, introducer: 'proposer' }),
   'record-referral-opportunity': () => ({ amountMinor: 100_000, currency: 'USD' }),
   'win-referral': () => ({ closedAt: new Date().toISOString(), amountMinor: 100_000, currency: 'USD' }),
   'dispute-referral': () => ({ reason: 'walk' }),
@@ -100,14 +107,18 @@ export function ownerOf(route: Pick<RouteDefinition, 'method' | 'path'>): Owner 
   return owners.includes('a') ? 'a' : 'parties';
 }
 
-/** Whether the route's path names something the world does not make (its owners get 404 too). */
-export function namesMissing(route: Pick<RouteDefinition, 'path'>): boolean {
-  return pathParameterNames(route).some((name) => PARAM_FILLERS[name]?.missing === true);
-}
+const WORLD_TERMS = { incentives: { currency: 'USD', referralFeeBps: 1000, revenueShareBps: 500, attributionWindowDays: 180 } };
+const A_CSV = ['Account Name,Website,Type', 'Initech,initech.com,Customer', 'Hooli,hooli.com,Customer', 'Umbrella,umbrella-corp.com,Customer', 'Massive Dynamic,massivedynamic.com,Customer', 'Alpha Only,alpha-only.example,Customer', ''].join('\n');
+const B_CSV = ['Company,Domain,Stage', 'Initech Inc.,initech.com,Prospect', 'Hooli,hooli.com,Customer', 'Umbrella Corporation,umbrella-corp.com,Customer', 'Massive Dynamic Inc,massivedynamic.com,Customer', 'Bravo Only,bravo-only.example,Customer', ''].join('\n');
 
-/** Makes the three tenants, the A–B agreement with its open run, and a webhook and blind key for each (a 404 for "none registered" would blur the walk). */
+/**
+ * Makes the three tenants; A and B agree, contribute, match and release a run; A refers Initech to B, which
+ * wins it (the ledger books), and registers Hooli; a webhook and blind key for each (a 404 for "none
+ * registered" would blur the walk).
+ */
 export async function buildWorld(api: ApiClient): Promise<World> {
-  const [a, b, c] = [await company(api, 'Alpha'), await company(api, 'Bravo'), await company(api, 'Charlie')];
+  const released = await release(api, await matchedRun(api, { terms: WORLD_TERMS, proposerCsv: A_CSV, counterpartyCsv: B_CSV, names: ['Alpha', 'Bravo'] }));
+  const [a, b, c] = [released.proposer, released.counterparty, await company(api, 'Charlie')];
   for (const party of [a, b, c]) {
     const registered = await api.call('PUT', '/v1/partners/me/webhook', { key: party.keys.admin, body: { url: 'http://127.0.0.1:9/hooks' } });
     expect(registered.status).toBe(201);
@@ -116,10 +127,44 @@ export async function buildWorld(api: ApiClient): Promise<World> {
   }
   const spare = await api.call<{ key: { id: string } }>('POST', '/v1/partners/me/keys', { key: a.keys.admin, body: { role: 'viewer', label: 'spare' } });
   expect(spare.status).toBe(201);
-  const agreement = await openRun(api, a, b);
-  // The engagement settles into its wait for contributions: from then on nothing changes by itself for days.
-  await until('the engagement to wait for contributions', () => agreementStore().getWait(agreement.id, 'contributions'));
-  return { a, b, c, agreement, spareKeyIdOfA: spare.body.key.id };
+
+  const at = `/v1/agreements/${released.agreementId}`;
+  const view = await api.call<{ matches: { matchId: string; theirs: { domain?: string }[] }[] }>('GET', `${at}/runs/${released.runId}/results`, { key: a.keys.viewer });
+  const matchOf = (domain: string): string => {
+    const found = view.body.matches.find((match) => match.theirs.some((account) => account.domain === domain));
+    if (!found) throw new Error(`no visible match of ${domain}`);
+    return found.matchId;
+  };
+  const register = async (domain: string) => {
+    const registered = await api.call<{ id: string }>('POST', `${at}/referrals`, { key: a.keys.contributor, body: { runId: released.runId, matchId: matchOf(domain), introducer: 'proposer' } });
+    expect(registered.status).toBe(201);
+    return registered.body.id;
+  };
+  const wonReferralId = await register('initech.com');
+  for (const [action, body] of [
+    ['accept', undefined],
+    ['opportunity', { amountMinor: 100_000, currency: 'USD' }],
+    ['won', { closedAt: new Date().toISOString(), amountMinor: 100_000, currency: 'USD' }],
+  ] as const) {
+    expect((await api.call('POST', `${at}/referrals/${wonReferralId}/${action}`, { key: b.keys.contributor, ...(body ? { body } : {}) })).status).toBe(200);
+  }
+  const ledger = await api.call<{ entries: unknown[] }>('GET', `${at}/ledger`, { key: a.keys.viewer });
+  expect(ledger.body.entries.length).toBeGreaterThan(0);
+  const referralId = await register('hooli.com');
+  const agreement = await api.call<AgreementBody>('GET', at, { key: a.keys.viewer });
+  // The engagement settles into its wait for the results' expiry: from then on nothing changes by itself for days.
+  await until('the engagement to wait for the expiry', async () => ((await agreementStore().getRun(released.agreementId, released.runId))?.release ? true : undefined));
+  return {
+    a,
+    b,
+    c,
+    agreement: { ...agreement.body, currentRunId: released.runId },
+    referralId,
+    wonReferralId,
+    spareMatchId: matchOf('umbrella-corp.com'),
+    flagMatchId: matchOf('massivedynamic.com'),
+    spareKeyIdOfA: spare.body.key.id,
+  };
 }
 
 export const PARTIES: readonly PartyName[] = ['a', 'b', 'c'];
@@ -140,6 +185,15 @@ export function privateTokensOf(world: World): string[] {
     world.agreement.id,
     world.agreement.currentRunId,
     world.spareKeyIdOfA,
+    world.referralId,
+    world.wonReferralId,
+    world.spareMatchId,
+    world.flagMatchId,
+    'initech.com',
+    'hooli.com',
+    'umbrella-corp.com',
+    'Alpha Only',
+    'Bravo Only',
     ...Object.values(world.a.keys),
     ...Object.values(world.b.keys),
     ...Object.values(world.a.keyIds),

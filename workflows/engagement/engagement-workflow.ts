@@ -23,6 +23,7 @@ import { Construct } from 'constructs';
 import { AccordFunction } from '../../infra/constructs/accord-function.ts';
 import type { StorageConstruct } from '../../infra/constructs/storage.ts';
 import { MatchSegment, type MatchFunctions } from './match-segment.ts';
+import { ENV } from '../../infra/definitions.ts';
 import { ENGAGEMENT_STATE_MACHINE_ENV } from './names.ts';
 
 /** A proposal nobody approves ends as expired after this long. */
@@ -83,7 +84,8 @@ export class EngagementWorkflow extends Construct {
     this.functions = {
       awaitSignal: task('AwaitSignal', 'await-signal'),
       openRun: task('OpenRun', 'open-run'),
-      checkContributions: task('CheckContributions', 'check-contributions'),
+      // Lapsing a run deletes the upload of the side that did contribute: it may list and delete versions there, nothing else (below).
+      checkContributions: task('CheckContributions', 'check-contributions').addEnvironment(ENV.uploadsBucket, props.storage.buckets.uploads.bucketName),
       expireProposal: task('ExpireProposal', 'expire-proposal'),
       // Digests the results objects for the result hash and keeps the previous run's overlap keys beside them.
       openResultApproval: task('OpenResultApproval', 'open-result-approval').bindBucket(props.storage, 'results', 'readWrite', 'results/'),
@@ -96,6 +98,14 @@ export class EngagementWorkflow extends Construct {
     };
     props.storage.grantPurge(this.functions.deleteResults, 'results', 'results/');
     props.storage.grantPurge(this.functions.deleteResults, 'uploads', 'contributions/');
+    props.storage.grantPurge(this.functions.checkContributions, 'uploads', 'contributions/');
+    const uploadsBucketId = Stack.of(this).resolve((props.storage.buckets.uploads.node.defaultChild as CfnResource).logicalId) as string;
+    if (this.functions.checkContributions.role) {
+      Validations.of(this.functions.checkContributions.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${uploadsBucketId}.Arn>/contributions/*]`,
+        reason: 'Deleting every version of a lapsed run’s uploads under contributions/ of the uploads bucket; an object ARN ends in a wildcard.',
+      });
+    }
     const { awaitSignal, openRun, checkContributions, expireProposal, openResultApproval, checkResultApproval, deleteResults } = this.functions;
 
     const now = '{% $states.context.State.EnteredTime %}';
