@@ -2,7 +2,7 @@ import { termsOf, type Agreement } from '../../shared/agreement.ts';
 import { ConflictError, GoneError } from '../../shared/errors.ts';
 import type { ResultsInput, ResultsView } from '../../shared/results.ts';
 import type { Run } from '../../shared/run.ts';
-import { flagStore } from './stores.ts';
+import { agreementStore, flagStore } from './stores.ts';
 import { readPreviousKeys, readRunAccounts, readRunPairs, ResultsObjectMissingError } from './results-store.ts';
 
 /** Refuses a run whose results are gone (410) or were withheld (409). */
@@ -41,9 +41,11 @@ export async function loadResultsInput(agreement: Agreement, run: Run): Promise<
   try {
     objects = await Promise.all([readRunPairs(run), readRunAccounts(run)]);
   } catch (error) {
-    // Deleted while this request read them (expiry, or the agreement ended).
-    if (error instanceof ResultsObjectMissingError) throw new GoneError(`the results of run ${run.id} were deleted`, { code: 'results_deleted', cause: error });
-    throw error;
+    if (!(error instanceof ResultsObjectMissingError)) throw error;
+    // Deleted while this request read them: the run, read again, says why (expiry, or the agreement ended).
+    const now = await agreementStore().getRun(run.agreementId, run.id);
+    if (now) requireResultsKept(now);
+    throw new GoneError(`the results of run ${run.id} were deleted`, { code: 'results_deleted', cause: error });
   }
   const [pairs, accounts] = objects;
   const [flags, previousKeys] = await Promise.all([flagStore().list(run.agreementId, run.id), readPreviousKeys(run)]);
