@@ -9,6 +9,7 @@ import { AccordFunction, PROJECT_ROOT } from '../../infra/constructs/accord-func
 import { readSide } from '../../shared/matching/pipeline.ts';
 import { MatchThreads, readSideInWorker } from '../../shared/matching/threads.ts';
 import { DEFAULT_MATCH_OPTIONS, matchAccounts, pairsToJsonLines } from '../../shared/matching/matcher.ts';
+import { SAMPLE_A_LINES, SAMPLE_B_LINES } from '../support/sample-accounts.ts';
 
 /*
  * The matching task reads both contributions in worker threads and shares
@@ -21,22 +22,9 @@ import { DEFAULT_MATCH_OPTIONS, matchAccounts, pairsToJsonLines } from '../../sh
 
 const cdkJson = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
 
-const CSV = [
-  'Account Name,Website,Type,Country',
-  'Acme Corp,https://www.acme.com/about,Customer,US',
-  'ACME Inc.,acme.com,Prospect,',
-  'Globex,,Prospect,DE',
-  '"Initech, LLC",initech.com,Opportunity,US',
-  'Müller & Söhne GmbH,müller.de,Customer,DE',
-  'Hooli,hooli.com,Prospect,US',
-  'Umbrella Corporation,umbrella.co.uk,Customer,GB',
-  'Stark Industries,,Opportunity,US',
-  'Wayne Enterprises,wayne.com,Customer,US',
-  'Soylent,jane@soylent.com,Prospect,',
-  'Bad Row,not a website,Customer,US',
-].join('\n');
+const CSV = SAMPLE_A_LINES.join('\n');
 const csv = () => Readable.from([Buffer.from(CSV)]);
-const OTHER = ['Company,Domain,Status', 'acme,acme.com,Opportunity', 'Globex,,Customer', 'Initech,initech.de,Customer', 'Mueller und Soehne,mueller.de,Prospect', 'Wayne Enterprise,,Customer'].join('\n');
+const OTHER = [...SAMPLE_B_LINES, 'Wayne Enterprise,,Customer'].join('\n');
 
 let outdir: string;
 let bundle: string;

@@ -5,7 +5,7 @@ import { registerReferral } from '../../shared/referral.ts';
 import { randomToken } from '../../shared/ids.ts';
 import type { Role } from '../../shared/partner.ts';
 import type { Side } from '../../shared/terms.ts';
-import { type CallResult, uniqueSignUp, useTestApi } from '../support/api-client.ts';
+import { type CallResult, type SignedUpPartner, signUpWithKeys, useTestApi } from '../support/api-client.ts';
 
 /**
  * Referrals, the ledger, statements and analytics through the HTTP API on the
@@ -20,12 +20,7 @@ const api = useTestApi();
 const ROLES: readonly Role[] = ['admin', 'approver', 'contributor', 'viewer'];
 const DAY = 86_400_000;
 
-interface Company {
-  id: string;
-  name: string;
-  keys: Record<Role, string>;
-  keyIds: Record<Role, string>;
-}
+type Company = SignedUpPartner;
 interface Referral {
   id: string;
   stage: string;
@@ -58,18 +53,7 @@ interface ErrorBody {
   error: { code: string; details: { path: string }[] };
 }
 
-async function company(name: string): Promise<Company> {
-  const signUp = await api.call<{ partner: { id: string }; key: { id: string }; apiKey: string }>('POST', '/v1/partners', { body: uniqueSignUp(name) });
-  expect(signUp.status).toBe(201);
-  const keys: Partial<Record<Role, string>> = { admin: signUp.body.apiKey };
-  const keyIds: Partial<Record<Role, string>> = { admin: signUp.body.key.id };
-  for (const role of ['approver', 'contributor', 'viewer'] as const) {
-    const created = await api.call<{ key: { id: string }; apiKey: string }>('POST', '/v1/partners/me/keys', { key: signUp.body.apiKey, body: { role, label: role } });
-    keys[role] = created.body.apiKey;
-    keyIds[role] = created.body.key.id;
-  }
-  return { id: signUp.body.partner.id, name, keys: keys as Record<Role, string>, keyIds: keyIds as Record<Role, string> };
-}
+const company = (name: string): Promise<Company> => signUpWithKeys(api, name);
 
 async function agreementBetween(proposer: Company, counterparty: Company, incentives: Record<string, unknown>): Promise<string> {
   const response = await api.call<{ id: string }>('POST', '/v1/agreements', {

@@ -4,27 +4,15 @@ import { DEFAULT_MATCH_OPTIONS, matchAccounts, pairsToJsonLines } from '../../sh
 import { readSide } from '../../shared/matching/pipeline.ts';
 import { readSideInWorker } from '../../shared/matching/threads.ts';
 import { indexSide } from '../../shared/matching/side-index.ts';
+import { SAMPLE_A_LINES, SAMPLE_B_LINES } from '../support/sample-accounts.ts';
 
 const csv = (text: string, chunk = 7) => {
   const bytes = Buffer.from(text);
   return Readable.from(Array.from({ length: Math.ceil(bytes.length / chunk) }, (_, n) => bytes.subarray(n * chunk, (n + 1) * chunk)));
 };
 
-const A = [
-  'Account Name,Website,Type,Country',
-  'Acme Corp,https://www.acme.com/about,Customer,US',
-  'ACME Inc.,acme.com,Prospect,',
-  'Globex,,Prospect,DE',
-  '"Initech, LLC",initech.com,Opportunity,US',
-  'Müller & Söhne GmbH,müller.de,Customer,DE',
-  'Hooli,hooli.com,Prospect,US',
-  'Umbrella Corporation,umbrella.co.uk,Customer,GB',
-  'Stark Industries,,Opportunity,US',
-  'Wayne Enterprises,wayne.com,Customer,US',
-  'Soylent,jane@soylent.com,Prospect,',
-  'Bad Row,not a website,Customer,US',
-].join('\r\n');
-const B = ['Company,Domain,Status', 'acme,acme.com,Opportunity', 'Globex,,Customer', 'Initech,initech.de,Customer', 'Mueller und Soehne,mueller.de,Prospect'].join('\n');
+const A = SAMPLE_A_LINES.join('\r\n');
+const B = SAMPLE_B_LINES.join('\n');
 
 const text = (pairs: Parameters<typeof pairsToJsonLines>[0]) => [...pairsToJsonLines(pairs)].join('');
 
