@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -6,11 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3, sfn } from '../../functions/lib/clients.ts';
-import { agreementStore, contributionStore } from '../../functions/lib/stores.ts';
+import { agreementStore } from '../../functions/lib/stores.ts';
 import { ENV } from '../../infra/definitions.ts';
-import { type Contribution, contributionObjectKey } from '../../shared/contributions/contribution.ts';
-import { newId } from '../../shared/ids.ts';
-import { recordContributionAccepted } from '../../functions/lib/contributions.ts';
+import { contributionObjectKey } from '../../shared/contributions/contribution.ts';
 import { executionArnOf } from '../../functions/lib/workflow.ts';
 import { outboxStore } from '../../functions/notifications/stores.ts';
 import { dispatchDue } from '../../functions/tasks/dispatch-notifications.ts';
@@ -18,6 +16,7 @@ import { SIGNATURE_HEADER, verifyWebhookSignature } from '../../shared/notificat
 import type { ApiServer } from '../../local/api-server.ts';
 import { startLocalWorkflows } from '../../local/local-stack.ts';
 import type { LocalStepFunctions } from '../../local/stepfunctions-service.ts';
+import { seedAcceptedContribution } from '../support/seed-contribution.ts';
 import { type ApiClient, startTestApi, uniqueSignUp } from '../support/api-client.ts';
 
 /**
@@ -131,19 +130,9 @@ async function agreeOnTerms(acme: Company, globex: Company): Promise<Agreement> 
   });
 }
 
-/**
- * A contribution as the upload path leaves it once validated (accepted, its
- * file in the uploads bucket), counted for the run. The object-created event
- * of the shared embedded stack finds it accepted already and leaves it alone.
- */
-async function seedContribution(agreementId: string, runId: string, partnerId: string, side: 'proposer' | 'counterparty', csv: string): Promise<string> {
-  const now = virtualNow();
-  const contribution: Contribution = { id: newId('contribution'), agreementId, runId, partnerId, side, status: 'accepted', createdAt: now.toISOString() };
-  await contributionStore().create(contribution);
-  await s3.send(new PutObjectCommand({ Bucket: process.env[ENV.uploadsBucket], Key: contributionObjectKey(contribution), Body: csv }));
-  await recordContributionAccepted(agreementId, runId, partnerId, contribution.id, now, contribution.createdAt);
-  return contribution.id;
-}
+/** A contribution as the upload path leaves it once validated, counted for the run at the workflow's time. */
+const seedContribution = (agreementId: string, runId: string, partnerId: string, side: 'proposer' | 'counterparty', csv: string): Promise<string> =>
+  seedAcceptedContribution({ agreementId, runId, partnerId, side }, csv, virtualNow());
 
 async function notificationTypes(partnerId: string): Promise<string[]> {
   const entries = await outboxStore().listNotifications(partnerId, 100);

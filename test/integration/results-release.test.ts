@@ -1,23 +1,21 @@
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { recordContributionAccepted } from '../../functions/lib/contributions.ts';
 import { s3, sfn } from '../../functions/lib/clients.ts';
-import { agreementStore, contributionStore } from '../../functions/lib/stores.ts';
+import { agreementStore } from '../../functions/lib/stores.ts';
 import { executionArnOf } from '../../functions/lib/workflow.ts';
 import { outboxStore } from '../../functions/notifications/stores.ts';
 import { ENV } from '../../infra/definitions.ts';
 import type { ApiServer } from '../../local/api-server.ts';
 import { startLocalWorkflows } from '../../local/local-stack.ts';
 import type { LocalStepFunctions } from '../../local/stepfunctions-service.ts';
-import { type Contribution, contributionObjectKey } from '../../shared/contributions/contribution.ts';
-import { newId } from '../../shared/ids.ts';
 import { resultsObjectKeys } from '../../shared/results-objects.ts';
 import type { ResultApprovalState, ResultsPreview, ResultsView } from '../../shared/results.ts';
 import type { TermsInput } from '../../shared/terms.ts';
+import { seedAcceptedContribution } from '../support/seed-contribution.ts';
 import { type ApiClient, startTestApi, uniqueSignUp } from '../support/api-client.ts';
 
 /**
@@ -122,11 +120,7 @@ async function agree(acme: Company, globex: Company, terms: TermsInput): Promise
 
 /** A contribution as the upload path leaves it once validated, counted for the run. */
 async function contribute(agreementId: string, runId: string, partnerId: string, side: 'proposer' | 'counterparty', csv: string): Promise<void> {
-  const now = virtualNow();
-  const contribution: Contribution = { id: newId('contribution'), agreementId, runId, partnerId, side, status: 'accepted', createdAt: now.toISOString() };
-  await contributionStore().create(contribution);
-  await s3.send(new PutObjectCommand({ Bucket: process.env[ENV.uploadsBucket], Key: contributionObjectKey(contribution), Body: csv }));
-  await recordContributionAccepted(agreementId, runId, partnerId, contribution.id, now, contribution.createdAt);
+  await seedAcceptedContribution({ agreementId, runId, partnerId, side }, csv, virtualNow());
 }
 
 /** Both contribute; answers the result hash once the results await approval. */

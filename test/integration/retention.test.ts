@@ -1,4 +1,4 @@
-import { ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -6,18 +6,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { dynamodb, s3, sfn } from '../../functions/lib/clients.ts';
-import { recordContributionAccepted } from '../../functions/lib/contributions.ts';
 import { runUploadsPrefix } from '../../functions/lib/delete-uploads.ts';
-import { agreementStore, contributionStore } from '../../functions/lib/stores.ts';
+import { agreementStore } from '../../functions/lib/stores.ts';
 import { executionArnOf } from '../../functions/lib/workflow.ts';
 import { ENV } from '../../infra/definitions.ts';
 import type { ApiServer } from '../../local/api-server.ts';
 import { startLocalWorkflows } from '../../local/local-stack.ts';
 import type { LocalStepFunctions } from '../../local/stepfunctions-service.ts';
-import { type Contribution, contributionObjectKey } from '../../shared/contributions/contribution.ts';
-import { newId } from '../../shared/ids.ts';
 import { resultsPrefixOf } from '../../shared/results-objects.ts';
 import type { TermsInput } from '../../shared/terms.ts';
+import { seedAcceptedContribution } from '../support/seed-contribution.ts';
 import { type ApiClient, signUpWithKeys, type SignedUpPartner, startTestApi } from '../support/api-client.ts';
 
 /*
@@ -119,12 +117,8 @@ async function agree(terms: TermsInput): Promise<Engagement> {
 
 /** A contribution as the upload path leaves it once validated (the object in the uploads bucket), counted for the run. */
 async function contribute(engagement: Engagement, side: 'proposer' | 'counterparty', csv: string): Promise<void> {
-  const now = new Date(workflows.service.now());
   const partner = side === 'proposer' ? engagement.a : engagement.b;
-  const contribution: Contribution = { id: newId('contribution'), agreementId: engagement.agreementId, runId: engagement.runId, partnerId: partner.id, side, status: 'accepted', createdAt: now.toISOString() };
-  await contributionStore().create(contribution);
-  await s3.send(new PutObjectCommand({ Bucket: process.env[ENV.uploadsBucket], Key: contributionObjectKey(contribution), Body: csv }));
-  await recordContributionAccepted(engagement.agreementId, engagement.runId, partner.id, contribution.id, now, contribution.createdAt);
+  await seedAcceptedContribution({ agreementId: engagement.agreementId, runId: engagement.runId, partnerId: partner.id, side }, csv, new Date(workflows.service.now()));
 }
 
 async function matched(engagement: Engagement): Promise<string> {

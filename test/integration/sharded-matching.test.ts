@@ -1,25 +1,23 @@
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3, sfn } from '../../functions/lib/clients.ts';
-import { recordContributionAccepted } from '../../functions/lib/contributions.ts';
 import { MATCH_SHARD_THRESHOLD_ENV } from '../../functions/lib/match-scale.ts';
 import { shardsPrefix } from '../../functions/lib/match-shards.ts';
-import { agreementStore, contributionStore } from '../../functions/lib/stores.ts';
+import { agreementStore } from '../../functions/lib/stores.ts';
 import { executionArnOf } from '../../functions/lib/workflow.ts';
 import { ENV } from '../../infra/definitions.ts';
 import type { ApiServer } from '../../local/api-server.ts';
 import { startLocalWorkflows } from '../../local/local-stack.ts';
 import type { LocalStepFunctions } from '../../local/stepfunctions-service.ts';
-import { type Contribution, contributionObjectKey } from '../../shared/contributions/contribution.ts';
-import { newId } from '../../shared/ids.ts';
 import type { MatchPair } from '../../shared/matching/matcher.ts';
 import { type MatchedAccountRow, resultsObjectKeys } from '../../shared/results-objects.ts';
 import type { Run } from '../../shared/run.ts';
 import { generateDataset } from '../quality/generator.ts';
+import { seedAcceptedContribution } from '../support/seed-contribution.ts';
 import { type ApiClient, startTestApi, uniqueSignUp } from '../support/api-client.ts';
 
 /**
@@ -82,11 +80,7 @@ async function matchedEngagement(): Promise<Run> {
     [acme, 'proposer', csvA],
     [globex, 'counterparty', csvB],
   ] as const) {
-    const now = new Date(workflows.service.now());
-    const contribution: Contribution = { id: newId('contribution'), agreementId, runId, partnerId: party.id, side, status: 'accepted', createdAt: now.toISOString() };
-    await contributionStore().create(contribution);
-    await s3.send(new PutObjectCommand({ Bucket: process.env[ENV.uploadsBucket], Key: contributionObjectKey(contribution), Body: csv }));
-    await recordContributionAccepted(agreementId, runId, party.id, contribution.id, now, contribution.createdAt);
+    await seedAcceptedContribution({ agreementId, runId, partnerId: party.id, side }, csv, new Date(workflows.service.now()));
   }
   // Matched and its result hash taken (the step after matching), so both runs are compared at the same point.
   return eventually('the matched run awaiting approval', async () => {
